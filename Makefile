@@ -1,0 +1,39 @@
+# The two commands of the README:  `make run`  (the app with demo data)  and  `make test`  (the suite).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: setup run test test-postgres translations browser bench clean
+
+$(BIN)/expo: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,prod]'
+	touch $(BIN)/expo
+
+setup: $(BIN)/expo translations
+
+translations: $(BIN)/expo
+	$(BIN)/pybabel compile --use-fuzzy -d expo/translations -D messages
+
+run: setup
+	$(BIN)/expo run --host $(HOST) --port $(PORT)
+
+browser:
+	bash scripts/install-browser
+
+test: setup browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Refresh the message catalogue after changing user-facing strings (then translate the new entries).
+extract: $(BIN)/expo
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o expo/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i expo/translations/messages.pot -d expo/translations -D messages --no-fuzzy-matching --ignore-obsolete
+
+bench: setup
+	$(BIN)/python bench/scan_api.py
+
+clean:
+	rm -rf $(VENV) instance

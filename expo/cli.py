@@ -1,0 +1,145 @@
+"""The ``expo`` command: run, worker, demo, db, token, report, bench-data."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+
+from . import create_app
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=False)
+def main():
+    """Expo CRM: an exhibition CRM for organizers, exhibitors and visitors."""
+
+
+main.add_command(shell_command)
+main.add_command(routes_command)
+
+
+def _upgrade_database():
+    from flask_migrate import upgrade
+
+    upgrade()
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-worker", is_flag=True, help="Do not start the background worker beside the web server.")
+@click.option("--no-demo", is_flag=True, help="Do not load demo data into an empty database.")
+@with_appcontext
+def run_command(host, port, no_worker, no_demo):
+    """Serve the app (and a Celery worker) on the embedded defaults, with demo data on first start."""
+    from werkzeug.serving import run_simple
+
+    from . import demo
+
+    _upgrade_database()
+    accounts = None
+    if not no_demo and demo.is_empty():
+        click.echo("Loading demo data (first start)…")
+        accounts = demo.load_demo()
+    app = current_app._get_current_object()
+    worker = None
+    if not no_worker and not app.config["CELERY"].get("task_always_eager"):
+        worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "expo.celery_app", "worker",
+                                   "--pool=threads", "--concurrency=2", "--loglevel=WARNING"], env=os.environ.copy())
+    base = f"http://{host}:{port}"
+    click.echo(f"\nExpo CRM is running at {base}/")
+    click.echo(demo.sign_in_help(base, accounts))
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=20)
+
+
+@main.command("worker")
+@click.option("--concurrency", default=2, show_default=True, type=int)
+def worker_command(concurrency):
+    """Run a Celery worker for this app's broker."""
+    os.execv(sys.executable, [sys.executable, "-m", "celery", "-A", "expo.celery_app", "worker",
+                              "--pool=threads", f"--concurrency={concurrency}", "--loglevel=INFO"])
+
+
+@main.command("demo")
+@click.option("--visitors", default=1000, show_default=True, help="Registrations in the live edition.")
+@with_appcontext
+def demo_command(visitors):
+    """Load the demo show into an empty database."""
+    from . import demo
+
+    _upgrade_database()
+    if not demo.is_empty():
+        raise click.ClickException("The database is not empty; demo data goes only into an empty one.")
+    accounts = demo.load_demo(visitors=visitors)
+    click.echo(demo.sign_in_help("http://127.0.0.1:5000", accounts))
+
+
+@main.command("bench-data")
+@click.option("--visitors", default=20000, show_default=True, help="Registrations in the live edition.")
+@click.option("--exhibitors", default=300, show_default=True)
+@click.option("--editions", default=3, show_default=True, help="Editions of the show, the last one live.")
+@with_appcontext
+def bench_data_command(visitors, exhibitors, editions):
+    """Generate synthetic data of a given size (for benchmarks) into an empty database."""
+    from . import demo
+
+    _upgrade_database()
+    if not demo.is_empty():
+        raise click.ClickException("The database is not empty.")
+    demo.generate(visitors=visitors, exhibitors=exhibitors, editions=editions)
+    click.echo("done")
+
+
+@main.group("token")
+def token_group():
+    """Personal API tokens."""
+
+
+@token_group.command("create")
+@click.argument("email")
+@click.option("--name", default="cli", show_default=True)
+@with_appcontext
+def token_create(email, name):
+    """Create an API token for the user and print it (it is shown only this once)."""
+    from .core import services
+    from .extensions import db
+
+    user = services.user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with email {email}.")
+    _token, clear = services.create_api_token(user, name)
+    db.session.commit()
+    click.echo(clear)
+
+
+@main.command("report")
+@click.argument("edition_id", type=int)
+@with_appcontext
+def report_command(edition_id):
+    """Print the edition report."""
+    from .core.models import Edition
+    from .core.scoping import Scope
+    from .extensions import db
+    from .postshow.services import edition_report
+
+    edition = db.session.get(Edition, edition_id)
+    if edition is None:
+        raise click.ClickException("No such edition.")
+    report = edition_report(Scope(edition.organizer_id), edition)
+    click.echo(f"{edition.name}: {report.registrations_total} registrations, "
+               f"{report.returning_visitors} returning visitors, {report.rebooked_exhibitors} rebooked exhibitors")
+    for title, frame in (("By category", report.by_category), ("By source", report.by_source),
+                         ("Check-ins by day", report.checkins_by_day), ("Leads", report.leads_per_exhibitor)):
+        click.echo(f"\n{title}\n{frame.to_string(index=False)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Tenants, users and roles, shows and editions, categories, mail outbox, audit log."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .db import UTCDateTime, utcnow
+
+ORGANIZER_ROLES = ("owner", "manager", "sales", "onsite", "analyst")
+EXHIBITOR_ROLES = ("exhibitor_admin", "booth_staff")
+ROLES = ORGANIZER_ROLES + EXHIBITOR_ROLES
+EDITION_STATUSES = ("draft", "registration_open", "live", "closed")
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Organizer(db.Model):
+    __tablename__ = "organizers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="valid_role"),
+        CheckConstraint(
+            f"({_in('role', EXHIBITOR_ROLES)} AND exhibitor_id IS NOT NULL)"
+            f" OR ({_in('role', ORGANIZER_ROLES)} AND exhibitor_id IS NULL)",
+            name="exhibitor_role_has_exhibitor",
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    exhibitor_id: Mapped[int | None] = mapped_column(ForeignKey("exhibitors.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organizer: Mapped[Organizer] = relationship()
+    exhibitor = relationship("Exhibitor", foreign_keys=[exhibitor_id])
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in
+        return self.active
+
+    @property
+    def is_exhibitor_staff(self) -> bool:
+        return self.role in EXHIBITOR_ROLES
+
+
+class ApiToken(db.Model):
+    """A personal API token. Only its SHA-256 is stored; the clear text is shown once."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class Show(db.Model):
+    __tablename__ = "shows"
+    __table_args__ = (UniqueConstraint("organizer_id", "slug"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    editions: Mapped[list[Edition]] = relationship(back_populates="show", order_by="Edition.starts_on")
+
+
+class Edition(db.Model):
+    __tablename__ = "editions"
+    __table_args__ = (
+        CheckConstraint(_in("status", EDITION_STATUSES), name="valid_status"),
+        CheckConstraint("ends_on >= starts_on", name="dates_in_order"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)  # public registration address
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    venue: Mapped[str] = mapped_column(String(300), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    consent_text: Mapped[str] = mapped_column(Text, default="")
+    consent_version: Mapped[str] = mapped_column(String(20), default="1")
+    # The edition's Ed25519 key pair: badges are signed with it and verified offline with the public half.
+    signing_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    verify_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    show: Mapped[Show] = relationship(back_populates="editions")
+
+    @property
+    def registration_open(self) -> bool:
+        return self.status in ("registration_open", "live")
+
+
+class Category(db.Model):
+    """The show's taxonomy of products and industries (a tree)."""
+
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("show_id", "parent_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+    parent: Mapped[Category | None] = relationship(remote_side=[id])
+
+
+class MailMessage(db.Model):
+    """The outbox: every mail is a row first; the worker sends it over SMTP when configured."""
+
+    __tablename__ = "mail_messages"
+    __table_args__ = (CheckConstraint(_in("status", ("queued", "sent", "failed", "kept")), name="valid_status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    attachments: Mapped[list[MailAttachment]] = relationship(cascade="all, delete-orphan")
+
+
+class MailAttachment(db.Model):
+    __tablename__ = "mail_attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("mail_messages.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditEntry(db.Model):
+    """Who did what, when. Append-only: the app offers no way to change or delete an entry."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_organizer_id_at", "organizer_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int | None] = mapped_column(ForeignKey("organizers.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[int | None]
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    user: Mapped[User | None] = relationship()

@@ -1,0 +1,45 @@
+"""The one way to query tenant data: every select goes through the caller's scope."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort
+from sqlalchemy import select
+
+from ..extensions import db
+
+
+@dataclass(frozen=True)
+class Scope:
+    organizer_id: int
+    exhibitor_id: int | None = None  # set for exhibitor staff: they see only their exhibitor's rows
+
+    @classmethod
+    def of(cls, user) -> Scope:
+        return cls(user.organizer_id, user.exhibitor_id if user.is_exhibitor_staff else None)
+
+
+def scoped(model, scope: Scope, *columns):
+    """``select(model)`` (or the given columns) limited to the scope's organizer and exhibitor."""
+    stmt = select(*columns) if columns else select(model)
+    stmt = stmt.where(model.organizer_id == scope.organizer_id)
+    if scope.exhibitor_id is not None:
+        if hasattr(model, "exhibitor_id"):
+            stmt = stmt.where(model.exhibitor_id == scope.exhibitor_id)
+        elif model.__tablename__ == "exhibitors":
+            stmt = stmt.where(model.id == scope.exhibitor_id)
+    return stmt
+
+
+def get_scoped(model, ident, scope: Scope):
+    """The row with this id inside the scope, or None (a foreign row looks exactly like a missing one)."""
+    if ident is None:
+        return None
+    return db.session.scalar(scoped(model, scope).where(model.id == ident))
+
+
+def get_scoped_or_404(model, ident, scope: Scope):
+    row = get_scoped(model, ident, scope)
+    if row is None:
+        abort(404)
+    return row

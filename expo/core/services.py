@@ -1,0 +1,340 @@
+"""Core domain operations: accounts and tokens, shows and editions, categories, audit, mail.
+
+Plain functions with explicit arguments. They flush, never commit: the caller (a view, an API
+call, a CLI command, a Celery task) commits once. Work that must wait for that commit (handing
+mail to the worker) is registered with ``on_commit``.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import smtplib
+import ssl
+from datetime import date, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, parseaddr
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from . import badges
+from .db import utcnow
+from .models import (EDITION_STATUSES, ORGANIZER_ROLES, ApiToken, AuditEntry, Category, Edition, MailAttachment,
+                     MailMessage, Organizer, Show, User)
+from .scoping import Scope, scoped
+
+
+class ServiceError(ValueError):
+    """A request the domain refuses; ``field`` names the form field it concerns, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+# --- after-commit hooks --------------------------------------------------------------------------
+
+def on_commit(callback) -> None:
+    """Run ``callback()`` after the current transaction commits; drop it if the transaction rolls back."""
+    db.session.info.setdefault("after_commit", []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session):
+    callbacks = session.info.pop("after_commit", [])
+    for callback in callbacks:
+        callback()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_commit(session, previous_transaction):
+    if previous_transaction.parent is None:
+        session.info.pop("after_commit", None)
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+def audit(action: str, *, organizer_id: int | None, user_id: int | None = None, obj=None,
+          details: dict | None = None, ip: str | None = None) -> AuditEntry:
+    entry = AuditEntry(
+        organizer_id=organizer_id, user_id=user_id, action=action, ip=ip, details=details or {},
+        object_type=obj.__tablename__ if obj is not None else None,
+        object_id=obj.id if obj is not None else None,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def audit_log(scope: Scope, limit: int = 200) -> list[AuditEntry]:
+    return list(db.session.scalars(scoped(AuditEntry, scope).order_by(AuditEntry.at.desc(),
+                                                                      AuditEntry.id.desc()).limit(limit)))
+
+
+# --- organizers and users ------------------------------------------------------------------------
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
+    return slug or secrets.token_hex(4)
+
+
+def create_organizer(name: str) -> Organizer:
+    base = slugify(name)
+    slug, n = base, 1
+    while db.session.scalar(select(Organizer.id).where(Organizer.slug == slug)):
+        n += 1
+        slug = f"{base}-{n}"
+    organizer = Organizer(name=name, slug=slug)
+    db.session.add(organizer)
+    db.session.flush()
+    return organizer
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+PASSWORD_METHOD = "scrypt"  # tests swap in a cheap method; production keeps the strong default
+
+
+def create_user(organizer_id: int, email: str, name: str, password: str, role: str,
+                exhibitor_id: int | None = None, *, actor_id: int | None = None) -> User:
+    email = normalize_email(email)
+    if len(password) < 8:
+        raise ServiceError(_l("Password must have at least 8 characters."), "password")
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise ServiceError(_l("A user with this email already exists."), "email")
+    if (role in ORGANIZER_ROLES) == (exhibitor_id is not None):
+        raise ServiceError(_l("Organizer roles have no exhibitor; exhibitor roles need one."), "role")
+    user = User(organizer_id=organizer_id, email=email, name=name.strip(), role=role, exhibitor_id=exhibitor_id,
+                password_hash=generate_password_hash(password, method=PASSWORD_METHOD))
+    db.session.add(user)
+    db.session.flush()
+    audit("user.created", organizer_id=organizer_id, user_id=actor_id, obj=user,
+          details={"email": email, "role": role, "exhibitor_id": exhibitor_id})
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+# --- API tokens ----------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "expo_"
+
+
+def _token_digest(clear: str) -> str:
+    return hashlib.sha256(clear.encode()).hexdigest()
+
+
+def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Make a token; the clear text is returned once and never stored."""
+    clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=(name.strip() or "token")[:100], prefix=clear[:12],
+                     token_hash=_token_digest(clear))
+    db.session.add(token)
+    db.session.flush()
+    audit("api_token.created", organizer_id=user.organizer_id, user_id=user.id, obj=token)
+    return token, clear
+
+
+def user_for_token(clear: str) -> User | None:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(clear)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=10):
+        token.last_used_at = now  # coarse on purpose: no write on every scan
+    return token.user
+
+
+def user_tokens(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                                   .order_by(ApiToken.created_at)))
+
+
+def revoke_api_token(user: User, token_id: int) -> None:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+    if token is None:
+        raise ServiceError(_l("No such token."))
+    token.revoked_at = utcnow()
+    audit("api_token.revoked", organizer_id=user.organizer_id, user_id=user.id, obj=token)
+
+
+# --- shows, editions, categories -----------------------------------------------------------------
+
+def create_show(scope: Scope, name: str) -> Show:
+    name = name.strip()
+    if not name:
+        raise ServiceError(_l("A show needs a name."), "name")
+    base = slugify(name)
+    slug, n = base, 1
+    while db.session.scalar(scoped(Show, scope, Show.id).where(Show.slug == slug)):
+        n += 1
+        slug = f"{base}-{n}"
+    show = Show(organizer_id=scope.organizer_id, name=name, slug=slug)
+    db.session.add(show)
+    db.session.flush()
+    return show
+
+
+def _unique_edition_slug(base: str) -> str:
+    slug, n = base, 1
+    while db.session.scalar(select(Edition.id).where(Edition.slug == slug)):
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def create_edition(scope: Scope, show: Show, name: str, starts_on: date, ends_on: date, *, venue: str = "",
+                   timezone: str = "UTC", consent_text: str = "", status: str = "draft") -> Edition:
+    if show.organizer_id != scope.organizer_id:
+        raise ServiceError(_l("No such show."))
+    if ends_on < starts_on:
+        raise ServiceError(_l("The edition cannot end before it starts."), "ends_on")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ServiceError(_l("Unknown time zone."), "timezone") from None
+    if status not in EDITION_STATUSES:
+        raise ServiceError(_l("Unknown status."), "status")
+    private, public = badges.generate_keypair()
+    edition = Edition(organizer_id=scope.organizer_id, show=show, name=name.strip(), starts_on=starts_on,
+                      ends_on=ends_on, venue=venue.strip(), timezone=timezone, status=status,
+                      consent_text=consent_text or DEFAULT_CONSENT, consent_version="1",
+                      slug=_unique_edition_slug(f"{show.slug}-{starts_on.year}"),
+                      signing_key=private, verify_key=public)
+    db.session.add(edition)
+    db.session.flush()
+    return edition
+
+
+DEFAULT_CONSENT = ("I agree that the organizer stores my registration data to run this show, and that exhibitors "
+                   "whose booth scans my badge receive my name, company, job title and contact details.")
+
+
+def set_edition_status(edition: Edition, status: str) -> None:
+    if status not in EDITION_STATUSES:
+        raise ServiceError(_l("Unknown status."), "status")
+    edition.status = status
+
+
+def update_consent_text(edition: Edition, text: str) -> None:
+    """A changed consent text gets a new version: past consents keep the version they agreed to."""
+    text = text.strip()
+    if text and text != edition.consent_text:
+        edition.consent_text = text
+        edition.consent_version = str(int(edition.consent_version) + 1)
+
+
+def editions(scope: Scope) -> list[Edition]:
+    return list(db.session.scalars(scoped(Edition, scope).order_by(Edition.starts_on.desc())))
+
+
+def shows(scope: Scope) -> list[Show]:
+    return list(db.session.scalars(scoped(Show, scope).order_by(Show.name)))
+
+
+def previous_edition(edition: Edition) -> Edition | None:
+    return db.session.scalar(select(Edition).where(Edition.show_id == edition.show_id,
+                                                   Edition.starts_on < edition.starts_on)
+                             .order_by(Edition.starts_on.desc()).limit(1))
+
+
+def add_category(scope: Scope, show: Show, name: str, parent: Category | None = None) -> Category:
+    name = name.strip()
+    if not name:
+        raise ServiceError(_l("A category needs a name."), "name")
+    if show.organizer_id != scope.organizer_id or (parent is not None and parent.show_id != show.id):
+        raise ServiceError(_l("No such show or parent category."))
+    same_parent = Category.parent_id.is_(None) if parent is None else Category.parent_id == parent.id
+    duplicate = scoped(Category, scope, Category.id).where(Category.show_id == show.id, Category.name == name,
+                                                           same_parent)
+    if db.session.scalar(duplicate):
+        raise ServiceError(_l("This category exists already."), "name")
+    category = Category(organizer_id=scope.organizer_id, show_id=show.id, parent=parent, name=name)
+    db.session.add(category)
+    db.session.flush()
+    return category
+
+
+def category_tree(show: Show) -> list[tuple[Category, int]]:
+    """The show's categories in tree order, each with its depth."""
+    rows = list(db.session.scalars(select(Category).where(Category.show_id == show.id).order_by(Category.name)))
+    children: dict[int | None, list[Category]] = {}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row)
+    out: list[tuple[Category, int]] = []
+
+    def walk(parent_id, depth):
+        for child in children.get(parent_id, ()):
+            out.append((child, depth))
+            walk(child.id, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+# --- mail ----------------------------------------------------------------------------------------
+
+def queue_mail(organizer_id: int, recipient: str, subject: str, body_text: str, body_html: str | None = None,
+               attachments: list[tuple[str, str, bytes]] = ()) -> MailMessage:
+    message = MailMessage(organizer_id=organizer_id, recipient=recipient, subject=subject, body_text=body_text,
+                          body_html=body_html, status="queued")
+    for filename, content_type, data in attachments:
+        message.attachments.append(MailAttachment(filename=filename, content_type=content_type, data=data))
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def deliver_mail(message: MailMessage, smtp_url: str | None, sender: str) -> None:
+    """Send over SMTP when configured; otherwise the message stays readable in the outbox."""
+    if message.status == "sent":
+        return
+    if not smtp_url:
+        message.status = "kept"
+        return
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = formataddr(parseaddr(message.recipient))
+    mail["Subject"] = message.subject
+    mail.set_content(message.body_text)
+    if message.body_html:
+        mail.add_alternative(message.body_html, subtype="html")
+    for attachment in message.attachments:
+        maintype, subtype = attachment.content_type.split("/", 1)
+        mail.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
+    parts = urlsplit(smtp_url)
+    smtp_class = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
+    try:
+        with smtp_class(parts.hostname, parts.port or (465 if parts.scheme == "smtps" else 25), timeout=30) as smtp:
+            if parts.scheme == "smtp+starttls":
+                smtp.starttls(context=ssl.create_default_context())
+            if parts.username:
+                smtp.login(unquote(parts.username), unquote(parts.password or ""))
+            smtp.send_message(mail)
+    except (OSError, smtplib.SMTPException) as exc:
+        message.status = "failed"
+        message.error = str(exc)[:2000]
+        raise
+    message.status = "sent"
+    message.sent_at = utcnow()
+    message.error = None
+
+
+def outbox(scope: Scope, limit: int = 100) -> list[MailMessage]:
+    return list(db.session.scalars(scoped(MailMessage, scope).order_by(MailMessage.id.desc()).limit(limit)))

@@ -1,0 +1,92 @@
+"""Companies and exhibitors: adding an exhibitor to an edition, its profile and its staff."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..core.models import Edition, User
+from ..core.scoping import Scope, scoped
+from ..core.services import ServiceError, audit, create_user
+from ..extensions import db
+from .models import EXHIBITOR_STATUSES, Company, Exhibitor
+
+
+def find_or_create_company(scope: Scope, name: str, **fields) -> Company:
+    """Companies persist across editions: the same name (case-insensitive) is the same company."""
+    name = name.strip()
+    if not name:
+        raise ServiceError(_l("A company needs a name."), "company_name")
+    company = db.session.scalar(scoped(Company, scope).where(func.lower(Company.name) == name.lower()))
+    if company is None:
+        company = Company(organizer_id=scope.organizer_id, name=name, **fields)
+        db.session.add(company)
+        db.session.flush()
+    return company
+
+
+def add_exhibitor(scope: Scope, edition: Edition, company_name: str, *, hall: str = "", stand: str = "",
+                  area_m2: Decimal | None = None, price: Decimal | None = None, status: str = "contracted",
+                  country: str = "", actor_id: int | None = None) -> Exhibitor:
+    if edition.organizer_id != scope.organizer_id:
+        raise ServiceError(_l("No such edition."))
+    if status not in EXHIBITOR_STATUSES:
+        raise ServiceError(_l("Unknown status."), "status")
+    company = find_or_create_company(scope, company_name, country=country.upper()[:2])
+    if db.session.scalar(select(Exhibitor.id).where(Exhibitor.edition_id == edition.id,
+                                                    Exhibitor.company_id == company.id)):
+        raise ServiceError(_l("This company already exhibits at this edition."), "company_name")
+    exhibitor = Exhibitor(organizer_id=scope.organizer_id, edition_id=edition.id, company=company,
+                          hall=hall.strip(), stand=stand.strip(), area_m2=area_m2, price=price, status=status)
+    db.session.add(exhibitor)
+    db.session.flush()
+    audit("exhibitor.created", organizer_id=scope.organizer_id, user_id=actor_id, obj=exhibitor,
+          details={"company": company.name, "edition_id": edition.id})
+    return exhibitor
+
+
+def add_staff(exhibitor: Exhibitor, email: str, name: str, password: str, role: str, *,
+              actor_id: int | None = None) -> User:
+    if role not in ("exhibitor_admin", "booth_staff"):
+        raise ServiceError(_l("Unknown role."), "role")
+    return create_user(exhibitor.organizer_id, email, name, password, role, exhibitor_id=exhibitor.id,
+                       actor_id=actor_id)
+
+
+def staff(exhibitor: Exhibitor) -> list[User]:
+    return list(db.session.scalars(select(User).where(User.exhibitor_id == exhibitor.id).order_by(User.name)))
+
+
+PROFILE_FIELDS = ("name", "country", "website", "email", "phone", "description")
+
+
+def update_company(company: Company, values: dict, *, actor_id: int) -> list[str]:
+    """Apply profile changes; the audit entry names the fields that changed."""
+    if not (values.get("name") or "").strip():
+        raise ServiceError(_l("A company needs a name."), "name")
+    changed = []
+    for key in PROFILE_FIELDS:
+        value = (values.get(key) or "").strip()
+        if key == "country":
+            value = value.upper()[:2]
+        if getattr(company, key) != value:
+            setattr(company, key, value)
+            changed.append(key)
+    if changed:
+        audit("company.updated", organizer_id=company.organizer_id, user_id=actor_id, obj=company,
+              details={"fields": changed})
+    return changed
+
+
+def exhibitors(scope: Scope, edition: Edition) -> list[Exhibitor]:
+    return list(db.session.scalars(scoped(Exhibitor, scope).join(Company).where(Exhibitor.edition_id == edition.id)
+                                   .order_by(Company.name)))
+
+
+def set_status(exhibitor: Exhibitor, status: str, *, actor_id: int | None = None) -> None:
+    if status not in EXHIBITOR_STATUSES:
+        raise ServiceError(_l("Unknown status."), "status")
+    audit("exhibitor.status", organizer_id=exhibitor.organizer_id, user_id=actor_id, obj=exhibitor,
+          details={"from": exhibitor.status, "to": status})
+    exhibitor.status = status

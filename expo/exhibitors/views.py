@@ -1,0 +1,85 @@
+"""Organizer: the exhibitors of an edition. Exhibitor portal: company profile and staff."""
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..core import permissions as perm
+from ..core.auth import current_scope, require
+from ..core.models import Edition
+from ..core.scoping import get_scoped_or_404
+from ..core.services import ServiceError
+from ..core.templating import label
+from ..extensions import db
+from . import services
+from ..core.forms import choices
+from .forms import STAFF_ROLES, CompanyForm, ExhibitorForm, StaffForm
+from .models import EXHIBITOR_STATUSES
+
+bp = Blueprint("exhibitors", __name__)
+
+
+@bp.route("/org/editions/<int:edition_id>/exhibitors", methods=["GET", "POST"])
+@require(perm.MANAGE_EXHIBITORS, organizer=True)
+def edition_exhibitors(edition_id):
+    scope = current_scope()
+    edition = get_scoped_or_404(Edition, edition_id, scope)
+    form = ExhibitorForm()
+    form.status.choices = choices((s, label(s)) for s in EXHIBITOR_STATUSES)
+    if form.validate_on_submit():
+        try:
+            exhibitor = services.add_exhibitor(scope, edition, form.company_name.data, hall=form.hall.data or "",
+                                               stand=form.stand.data or "", area_m2=form.area_m2.data,
+                                               status=form.status.data, country=form.country.data or "",
+                                               actor_id=current_user.id)
+            services.add_staff(exhibitor, form.admin_email.data, form.admin_name.data, form.admin_password.data,
+                               "exhibitor_admin", actor_id=current_user.id)
+        except ServiceError as error:
+            db.session.rollback()
+            field = {"email": "admin_email", "password": "admin_password", "name": "admin_name"}.get(
+                error.field, error.field)
+            getattr(form, field if hasattr(form, field or "") else "company_name").errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Exhibitor added; its admin can sign in now."), "success")
+            return redirect(url_for("exhibitors.edition_exhibitors", edition_id=edition.id))
+    return render_template("exhibitors/list.html", edition=edition, form=form,
+                           exhibitors=services.exhibitors(scope, edition))
+
+
+@bp.route("/portal", methods=["GET", "POST"])
+@require(exhibitor=True)
+def portal():
+    exhibitor = current_user.exhibitor
+    if not perm.has_permission(current_user, perm.EDIT_COMPANY):
+        return redirect(url_for("onsite.scanner"))
+    form = CompanyForm(obj=exhibitor.company)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_company(exhibitor.company, form.data, actor_id=current_user.id)
+        except ServiceError as error:
+            getattr(form, error.field or "name").errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Profile saved.") if changed else _("Nothing changed."), "success")
+            return redirect(url_for("exhibitors.portal"))
+    return render_template("exhibitors/portal.html", exhibitor=exhibitor, form=form)
+
+
+@bp.route("/portal/staff", methods=["GET", "POST"])
+@require(perm.MANAGE_STAFF, exhibitor=True)
+def staff():
+    exhibitor = current_user.exhibitor
+    form = StaffForm()
+    form.role.choices = choices((r, label(r)) for r in STAFF_ROLES)
+    if form.validate_on_submit():
+        try:
+            services.add_staff(exhibitor, form.email.data, form.name.data, form.password.data, form.role.data,
+                               actor_id=current_user.id)
+        except ServiceError as error:
+            getattr(form, error.field if hasattr(form, error.field or "") else "email").errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Staff member added."), "success")
+            return redirect(url_for("exhibitors.staff"))
+    return render_template("exhibitors/staff.html", exhibitor=exhibitor, form=form,
+                           staff=services.staff(exhibitor))

@@ -1,0 +1,280 @@
+"""On-site: verifying badge codes, check-in at the gate, lead capture at the booth, lead lists.
+
+The scan is the hot path. It costs: the idempotency look-up, the registration (by primary key),
+the lead or previous check-in, and the inserts, then one commit by the caller.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..core import badges
+from ..core.db import utcnow
+from ..core.models import Edition
+from ..core.permissions import CHECK_IN, SCAN_LEADS, VIEW_ALL_LEADS, has_permission
+from ..core.scoping import Scope, get_scoped, scoped
+from ..core.services import ServiceError, audit
+from ..exhibitors.models import Exhibitor
+from ..extensions import db
+from ..visitors.models import Person, Registration
+from .models import LEAD_RATINGS, SCAN_KINDS, Lead, Scan
+
+REFUSAL_REASONS = ("malformed", "unsupported_version", "other_edition", "invalid_signature",
+                   "unknown_registration", "revoked", "not_admitted")
+
+
+class ScanForbidden(ServiceError):
+    """The user may not make this kind of scan (an HTTP 403, not a refused badge)."""
+
+
+@dataclass
+class ScanOutcome:
+    scan: Scan
+    registration: Registration | None
+    lead: Lead | None
+    replayed: bool = False
+
+    @property
+    def result(self) -> str:
+        return self.scan.result
+
+    @property
+    def reason(self) -> str | None:
+        return self.scan.reason
+
+    def as_dict(self) -> dict:
+        return {
+            "result": self.scan.result,
+            "reason": self.scan.reason,
+            "kind": self.scan.kind,
+            "client_scan_id": self.scan.client_scan_id,
+            "scan_id": self.scan.id,
+            "lead_id": self.scan.lead_id,
+            "scanned_at": self.scan.scanned_at.isoformat(),
+            "received_at": self.scan.received_at.isoformat(),
+            "replayed": self.replayed,
+            "visitor": self.visitor(),
+        }
+
+    def visitor(self) -> dict | None:
+        """What the scanner may see: exhibitors get contact data only with the visitor's consent."""
+        reg = self.registration
+        if reg is None or self.scan.result == "refused" and self.scan.reason != "not_admitted":
+            return None
+        person = reg.person
+        if self.scan.kind == "checkin":
+            return {"name": person.name, "company": person.company, "category": reg.category, "shared": True}
+        if not reg.share_with_exhibitors:
+            return {"category": reg.category, "shared": False}
+        return {"name": person.name, "company": person.company, "job_title": person.job_title,
+                "country": person.country, "email": person.email, "phone": person.phone,
+                "category": reg.category, "shared": True}
+
+
+def current_edition(scope: Scope) -> Edition | None:
+    """The edition whose doors are open (live), else the one open for registration, nearest first."""
+    for status in ("live", "registration_open"):
+        edition = db.session.scalar(scoped(Edition, scope).where(Edition.status == status)
+                                    .order_by(Edition.starts_on.desc()).limit(1))
+        if edition is not None:
+            return edition
+    return None
+
+
+def parse_scanned_at(value) -> datetime:
+    """The device's clock, as ISO 8601; a time without zone is taken as UTC."""
+    if value in (None, ""):
+        return utcnow()
+    if not isinstance(value, str):
+        raise ServiceError(_l("scanned_at must be an ISO 8601 string."), "scanned_at")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ServiceError(_l("scanned_at must be an ISO 8601 string."), "scanned_at") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=None,
+                edition_id: int | None = None) -> ScanOutcome:
+    """Verify a badge code and act on it (lead or check-in). Every call leaves exactly one Scan row."""
+    if kind not in SCAN_KINDS:
+        raise ServiceError(_l("kind must be 'lead' or 'checkin'."), "kind")
+    if not isinstance(client_scan_id, str) or not 1 <= len(client_scan_id) <= 64:
+        raise ServiceError(_l("client_scan_id must be a string of 1 to 64 characters."), "client_scan_id")
+    if not isinstance(code, str):
+        raise ServiceError(_l("code must be a string."), "code")
+    if gate is not None and not isinstance(gate, str):
+        raise ServiceError(_l("gate must be a string."), "gate")
+    scanned_at = parse_scanned_at(scanned_at)
+    scope = Scope.of(user)
+    exhibitor = None
+    if kind == "lead":
+        if not has_permission(user, SCAN_LEADS):
+            raise ScanForbidden(_l("Only exhibitor staff capture leads."))
+        exhibitor = user.exhibitor
+        edition_id = exhibitor.edition_id
+    else:
+        if not has_permission(user, CHECK_IN):
+            raise ScanForbidden(_l("Only on-site staff check visitors in."))
+        edition = get_scoped(Edition, edition_id, scope) if edition_id is not None else current_edition(scope)
+        if edition is None:
+            raise ServiceError(_l("No edition is open for check-in."), "edition_id")
+        edition_id = edition.id
+
+    previous = db.session.scalar(select(Scan).where(Scan.organizer_id == user.organizer_id,
+                                                    Scan.client_scan_id == client_scan_id))
+    if previous is not None:
+        return _replay(previous)
+
+    scan = Scan(organizer_id=user.organizer_id, edition_id=edition_id, user_id=user.id,
+                exhibitor_id=exhibitor.id if exhibitor else None, kind=kind, client_scan_id=client_scan_id,
+                raw_code=code[:2000], gate=(gate or None) and gate[:60], scanned_at=scanned_at,
+                received_at=utcnow())
+    registration, reason = verify_code(db.session.get(Edition, edition_id), code)
+    lead = None
+    try:
+        with db.session.begin_nested():
+            if reason is None and kind == "lead":
+                lead, scan.result = _capture_lead(exhibitor, registration, user, scanned_at)
+                scan.lead_id = lead.id
+            elif reason is None:
+                scan.result = _admit(registration, scanned_at)
+            else:
+                scan.result = "refused"
+            scan.reason = reason
+            scan.registration_id = registration.id if registration is not None else None
+            db.session.add(scan)
+            db.session.flush()
+    except IntegrityError:
+        # The same client_scan_id arrived twice at once: the first one's answer is the answer.
+        previous = db.session.scalar(select(Scan).where(Scan.organizer_id == user.organizer_id,
+                                                        Scan.client_scan_id == client_scan_id))
+        if previous is None:
+            raise
+        return _replay(previous)
+    return ScanOutcome(scan, registration, lead)
+
+
+def _replay(scan: Scan) -> ScanOutcome:
+    registration = db.session.get(Registration, scan.registration_id) if scan.registration_id else None
+    lead = db.session.get(Lead, scan.lead_id) if scan.lead_id else None
+    return ScanOutcome(scan, registration, lead, replayed=True)
+
+
+def verify_code(edition: Edition, code: str) -> tuple[Registration | None, str | None]:
+    """The registration a code names for this edition, or the reason it must be refused."""
+    try:
+        claim = badges.read_badge(code)
+    except badges.BadgeRefused as refused:
+        return None, refused.reason
+    if claim.edition_id != edition.id:
+        return None, "other_edition"
+    if not badges.signature_valid(claim, edition.verify_key):
+        return None, "invalid_signature"
+    registration = db.session.get(Registration, claim.registration_id)
+    if registration is None or registration.edition_id != edition.id:
+        return None, "unknown_registration"
+    if claim.serial != registration.badge_serial or registration.status == "cancelled":
+        return registration, "revoked"
+    if registration.status != "confirmed":
+        return registration, "not_admitted"
+    return registration, None
+
+
+def _capture_lead(exhibitor: Exhibitor, registration: Registration, user, scanned_at: datetime):
+    lead = db.session.scalar(select(Lead).where(Lead.exhibitor_id == exhibitor.id,
+                                                Lead.registration_id == registration.id))
+    if lead is not None:
+        lead.scan_count += 1
+        lead.last_scanned_at = max(lead.last_scanned_at, scanned_at)
+        return lead, "duplicate"
+    lead = Lead(organizer_id=exhibitor.organizer_id, exhibitor_id=exhibitor.id, registration_id=registration.id,
+                captured_by_id=user.id, first_scanned_at=scanned_at, last_scanned_at=scanned_at)
+    db.session.add(lead)
+    db.session.flush()
+    audit("lead.captured", organizer_id=exhibitor.organizer_id, user_id=user.id, obj=lead,
+          details={"exhibitor_id": exhibitor.id, "registration_id": registration.id,
+                   "contact_shared": registration.share_with_exhibitors})
+    return lead, "ok"
+
+
+def _admit(registration: Registration, scanned_at: datetime) -> str:
+    """Admitted once per show day (in the edition's time zone); a second entry that day is a duplicate."""
+    zone = ZoneInfo(registration.edition.timezone)
+    local_day = scanned_at.astimezone(zone).date()
+    day_start = datetime.combine(local_day, time.min, zone).astimezone(timezone.utc)
+    earlier = db.session.scalar(select(Scan.id).where(
+        Scan.registration_id == registration.id, Scan.kind == "checkin", Scan.result == "ok",
+        Scan.scanned_at >= day_start, Scan.scanned_at < day_start + timedelta(days=1)).limit(1))
+    return "duplicate" if earlier else "ok"
+
+
+# --- leads -------------------------------------------------------------------------------------------
+
+def leads_for(user, *, limit: int | None = None) -> list[Lead]:
+    """The leads this exhibitor user may see: all of the exhibitor's, or only their own captures."""
+    stmt = scoped(Lead, Scope.of(user)).order_by(Lead.last_scanned_at.desc())
+    if not has_permission(user, VIEW_ALL_LEADS):
+        stmt = stmt.where(Lead.captured_by_id == user.id)
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def update_lead(lead: Lead, *, rating: str | None, notes: str, actor_id: int) -> None:
+    if rating not in (None, "", *LEAD_RATINGS):
+        raise ServiceError(_l("Rating must be hot, warm or cold."), "rating")
+    lead.rating = rating or None
+    lead.notes = notes.strip()
+    audit("lead.updated", organizer_id=lead.organizer_id, user_id=actor_id, obj=lead,
+          details={"rating": lead.rating})
+
+
+def lead_contact(lead: Lead) -> dict:
+    """A lead's visitor fields, limited to what the visitor agreed to share with exhibitors."""
+    reg = lead.registration
+    person: Person = reg.person
+    if not reg.share_with_exhibitors:
+        return {"name": "", "company": "", "job_title": "", "country": "", "email": "", "phone": "",
+                "category": reg.category}
+    return {"name": person.name, "company": person.company, "job_title": person.job_title,
+            "country": person.country, "email": person.email or "", "phone": person.phone,
+            "category": reg.category}
+
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value) -> str:
+    """Spreadsheet programs run cells that start with = + - @ as formulas: prefix those with a quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def leads_csv(user, leads: list[Lead], zone: ZoneInfo) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "company", "job_title", "country", "email", "phone", "category", "rating",
+                     "notes", "first_scanned", "last_scanned", "scans"])
+    for lead in leads:
+        contact = lead_contact(lead)
+        row = [contact["name"], contact["company"], contact["job_title"], contact["country"], contact["email"],
+               contact["phone"], contact["category"], lead.rating or "", lead.notes,
+               lead.first_scanned_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+               lead.last_scanned_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), lead.scan_count]
+        writer.writerow([neutralise_cell(v) for v in row])
+    audit("leads.exported", organizer_id=user.organizer_id, user_id=user.id,
+          details={"exhibitor_id": user.exhibitor_id, "rows": len(leads)})
+    return out.getvalue()
+
+
+def scans(scope: Scope, edition: Edition, kind: str, limit: int = 50) -> list[Scan]:
+    return list(db.session.scalars(scoped(Scan, scope).where(Scan.edition_id == edition.id, Scan.kind == kind)
+                                   .order_by(Scan.id.desc()).limit(limit)))

@@ -1,0 +1,75 @@
+"""Visitors (persons, persistent across editions) and their registrations for an edition."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.db import UTCDateTime, utcnow
+from ..core.models import Category, Edition, _in
+from ..extensions import db
+
+VISITOR_CATEGORIES = ("buyer", "trade_visitor", "public", "media", "vip", "exhibitor_staff", "speaker")
+REGISTRATION_STATUSES = ("pending", "confirmed", "cancelled", "waitlisted")
+SOURCES = ("online", "import", "walk_up", "exhibitor_invitation", "campaign")
+
+registration_interests = Table(
+    "registration_interests",
+    db.metadata,
+    Column("registration_id", ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Person(db.Model):
+    __tablename__ = "persons"
+    __table_args__ = (
+        Index("uq_persons_organizer_id_email_key", "organizer_id", "email_key", unique=True,
+              sqlite_where=text("email_key IS NOT NULL"), postgresql_where=text("email_key IS NOT NULL")),
+        Index("ix_persons_organizer_id_phone_key", "organizer_id", "phone_key"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_key: Mapped[str | None] = mapped_column(String(254))  # normalized, for deduplication
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    phone_key: Mapped[str | None] = mapped_column(String(20))
+    company: Mapped[str] = mapped_column(String(200), default="")
+    job_title: Mapped[str] = mapped_column(String(200), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Registration(db.Model):
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "person_id"),
+        CheckConstraint(_in("category", VISITOR_CATEGORIES), name="valid_category"),
+        CheckConstraint(_in("status", REGISTRATION_STATUSES), name="valid_status"),
+        CheckConstraint(_in("source", SOURCES), name="valid_source"),
+        CheckConstraint("badge_serial >= 1", name="positive_badge_serial"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="confirmed")
+    source: Mapped[str] = mapped_column(String(30), default="online")
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    consent_version: Mapped[str | None] = mapped_column(String(20))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    share_with_exhibitors: Mapped[bool] = mapped_column(default=False)
+    # Bumped when a badge is reissued: codes carrying an older serial are revoked.
+    badge_serial: Mapped[int] = mapped_column(default=1)
+    # Unguessable key of the visitor's own confirmation page (visitors have no account).
+    access_key: Mapped[str] = mapped_column(String(43), unique=True)
+    locale: Mapped[str] = mapped_column(String(10), default="en")  # the language mails to this visitor use
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    person: Mapped["Person"] = relationship()
+    edition: Mapped[Edition] = relationship()
+    interests: Mapped[list[Category]] = relationship(secondary=registration_interests)

@@ -1,0 +1,31 @@
+"""Mails to visitors, written in the language they registered in."""
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext as _
+
+from ..core import services as core
+from ..core.models import MailMessage
+from ..extensions import db
+from ..onsite import badges as badge_render
+from .models import Registration
+from .services import badge_code
+
+
+def visitor_page_url(registration: Registration) -> str:
+    base = (current_app.config["PUBLIC_URL"] or "http://127.0.0.1:5000").rstrip("/")
+    return f"{base}/r/{registration.access_key}"
+
+
+def confirmation_mail(registration_id: int) -> MailMessage | None:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or not registration.person.email or registration.status == "cancelled":
+        return None
+    code = badge_code(registration)
+    png = badge_render.qr_png(code)
+    with force_locale(registration.locale or "en"):
+        context = {"registration": registration, "person": registration.person, "edition": registration.edition,
+                   "url": visitor_page_url(registration), "code": code}
+        subject = _("Your badge for %(edition)s", edition=registration.edition.name)
+        text = render_template("visitors/mail/confirmation.txt", **context)
+        html = render_template("visitors/mail/confirmation.html", **context)
+    return core.queue_mail(registration.organizer_id, registration.person.email, subject, text, html,
+                           attachments=[("badge.png", "image/png", png)])

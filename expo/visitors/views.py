@@ -1,0 +1,86 @@
+"""Public pre-registration, the visitor's own confirmation page and badge, the organizer's list."""
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import get_locale
+
+from ..core import permissions as perm
+from ..core.auth import current_scope, require
+from ..core.models import Edition
+from ..core.scoping import get_scoped_or_404
+from ..core.services import ServiceError, category_tree
+from ..core.templating import label
+from ..extensions import db
+from ..onsite import badges as badge_render
+from . import services
+from ..core.forms import choices
+from .forms import REGISTERABLE_CATEGORIES, RegistrationForm, SearchForm
+
+bp = Blueprint("visitors", __name__)
+
+
+@bp.route("/e/<slug>", methods=["GET", "POST"])
+def register(slug):
+    edition = services.edition_by_slug(slug)
+    if edition is None:
+        abort(404)
+    form = RegistrationForm()
+    form.category.choices = choices((c, label(c)) for c in REGISTERABLE_CATEGORIES)
+    form.interests.choices = choices((c.id, "— " * depth + c.name) for c, depth in category_tree(edition.show))
+    if edition.registration_open and form.validate_on_submit():
+        data = services.RegistrationData(
+            name=form.name.data, email=form.email.data, phone=form.phone.data or "", company=form.company.data or "",
+            job_title=form.job_title.data or "", country=form.country.data or "", category=form.category.data,
+            interest_ids=form.interests.data or [], consent=form.consent.data,
+            share_with_exhibitors=form.share_with_exhibitors.data)
+        try:
+            registration = services.register(edition, data)
+        except ServiceError as error:
+            db.session.rollback()
+            getattr(form, error.field if hasattr(form, error.field or "") else "email").errors.append(str(error))
+        else:
+            registration.locale = str(get_locale())
+            db.session.commit()
+            return redirect(url_for("visitors.confirmation", key=registration.access_key))
+    return render_template("visitors/register.html", edition=edition, form=form)
+
+
+def _own_registration(key):
+    registration = services.registration_by_access_key(key)
+    if registration is None:
+        abort(404)
+    return registration
+
+
+@bp.route("/r/<key>")
+def confirmation(key):
+    registration = _own_registration(key)
+    return render_template("visitors/confirmation.html", registration=registration, person=registration.person,
+                           edition=registration.edition, code=services.badge_code(registration))
+
+
+@bp.route("/r/<key>/badge.png")
+def badge_png(key):
+    registration = _own_registration(key)
+    return Response(badge_render.qr_png(services.badge_code(registration)), mimetype="image/png",
+                    headers={"Cache-Control": "private, no-store"})
+
+
+@bp.route("/r/<key>/badge.pdf")
+def badge_pdf(key):
+    registration = _own_registration(key)
+    face = badge_render.BadgeFace(code=services.badge_code(registration), name=registration.person.name,
+                                  company=registration.person.company, category_label=str(label(registration.category)),
+                                  edition_name=registration.edition.name, number=f"#{registration.id}")
+    return Response(badge_render.badges_pdf([face]), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="badge-{registration.id}.pdf"',
+                             "Cache-Control": "private, no-store"})
+
+
+@bp.route("/org/editions/<int:edition_id>/registrations")
+@require(perm.VIEW_REGISTRATIONS, organizer=True)
+def registrations(edition_id):
+    scope = current_scope()
+    edition = get_scoped_or_404(Edition, edition_id, scope)
+    form = SearchForm(request.args)
+    rows = services.registrations(scope, edition, search=form.q.data or "")
+    return render_template("visitors/registrations.html", edition=edition, form=form, registrations=rows,
+                           total=services.registration_count(scope, edition))

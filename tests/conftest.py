@@ -1,0 +1,141 @@
+"""Test fixtures: one migrated database per run (SQLite file, or PostgreSQL when
+EXPO_TEST_DATABASE_URL is set), emptied after every test, and factories for the domain objects."""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from expo import create_app
+from expo.core import services as core
+from expo.core.scoping import Scope
+from expo.exhibitors import services as exhibitor_services
+from expo.extensions import db
+from expo.visitors import services as visitor_services
+
+PASSWORD = "correct-horse-9"
+core.PASSWORD_METHOD = "pbkdf2:sha256:1000"  # hashing strength is not what these tests are about
+
+
+def database_url(tmp_path_factory) -> str:
+    return os.environ.get("EXPO_TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path_factory),
+        "INSTANCE_DIR": instance,
+        "SECRET_KEY": "test-secret",
+        "SMTP_URL": None,
+        "PUBLIC_URL": "http://expo.example.com",
+    })
+    app.extensions["celery"].conf.update(task_always_eager=True, task_eager_propagates=True)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        from flask_migrate import upgrade
+
+        upgrade()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request):
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                conn.execute(text("PRAGMA foreign_keys=OFF"))
+                for table in tables:
+                    conn.execute(text(f"DELETE FROM {table}"))
+                conn.execute(text("PRAGMA foreign_keys=ON"))
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Factory:
+    """Builds a small world: organizers, editions, exhibitors, users of every role, registrations."""
+
+    def __init__(self):
+        self.n = 0
+
+    def _next(self):
+        self.n += 1
+        return self.n
+
+    def organizer(self, name=None):
+        return core.create_organizer(name or f"Organizer {self._next()}")
+
+    def edition(self, organizer=None, *, status="live", show=None, starts_on=None, name=None, timezone="Asia/Shanghai"):
+        organizer = organizer or self.organizer()
+        scope = Scope(organizer.id)
+        show = show or core.create_show(scope, f"Show {self._next()}")
+        starts_on = starts_on or date.today() - timedelta(days=1)
+        return core.create_edition(scope, show, name or f"{show.name} {starts_on.year}", starts_on,
+                                   starts_on + timedelta(days=3), venue="Hall", timezone=timezone, status=status)
+
+    def user(self, role, organizer=None, *, exhibitor=None, email=None):
+        organizer_id = exhibitor.organizer_id if exhibitor is not None else (organizer or self.organizer()).id
+        return core.create_user(organizer_id, email or f"{role}{self._next()}@example.com", f"{role} user",
+                                PASSWORD, role, exhibitor_id=exhibitor.id if exhibitor is not None else None)
+
+    def exhibitor(self, edition, name=None):
+        return exhibitor_services.add_exhibitor(Scope(edition.organizer_id), edition,
+                                                name or f"Company {self._next()}", hall="1", stand=f"A{self.n}")
+
+    def registration(self, edition, *, name=None, email=None, category="buyer", share=True, **kwargs):
+        n = self._next()
+        data = visitor_services.RegistrationData(
+            name=name or f"Visitor {n}", email=email or f"visitor{n}@example.com", category=category,
+            company=kwargs.pop("company", f"Buyer Co {n}"), job_title=kwargs.pop("job_title", "Buyer"),
+            consent=True, share_with_exhibitors=share, **kwargs)
+        return visitor_services.register(edition, data, send_confirmation=False)
+
+
+@pytest.fixture
+def make(ctx):
+    return Factory()
+
+
+def login(client, user_or_email, password=PASSWORD):
+    email = getattr(user_or_email, "email", user_or_email)
+    client.get("/login")  # the session must exist before the form's CSRF token is issued
+    token = csrf_token(client)
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def csrf_token(client, path="/login"):
+    html = client.get(path).get_data(as_text=True)
+    marker = 'name="csrf-token" content="'
+    start = html.index(marker) + len(marker)
+    return html[start:html.index('"', start)]
+
+
+def new_scan_id() -> str:
+    return str(uuid.uuid4())
