@@ -112,6 +112,8 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
         raise ServiceError(_l("code must be a string."), "code")
     if gate is not None and not isinstance(gate, str):
         raise ServiceError(_l("gate must be a string."), "gate")
+    if edition_id is not None and (not isinstance(edition_id, int) or isinstance(edition_id, bool)):
+        raise ServiceError(_l("edition_id must be a number."), "edition_id")
     scanned_at = parse_scanned_at(scanned_at)
     scope = Scope.of(user)
     exhibitor = None
