@@ -222,8 +222,9 @@ def create_edition(scope: Scope, show: Show, name: str, starts_on: date, ends_on
     return edition
 
 
-DEFAULT_CONSENT = ("I agree that the organizer stores my registration data to run this show, and that exhibitors "
-                   "whose booth scans my badge receive my name, company, job title and contact details.")
+DEFAULT_CONSENT = ("I agree that the organizer stores and uses my registration data to run this show, to admit me "
+                   "at the entrance and to invite me to its next editions. I can ask for my data or its erasure "
+                   "at any time.")
 
 
 def set_edition_status(edition: Edition, status: str) -> None:
