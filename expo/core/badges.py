@@ -66,7 +66,7 @@ def read_badge(code: str) -> BadgeClaim:
         raw = base64.b32decode(text + "=" * (-len(text) % 8))
     except (binascii.Error, ValueError):
         raise BadgeRefused("malformed") from None
-    if len(raw) < 1:
+    if len(raw) < _HEADER.size:
         raise BadgeRefused("malformed")
     if raw[0] != VERSION:
         raise BadgeRefused("unsupported_version")

@@ -41,16 +41,16 @@ class Scan(db.Model):
 
     __tablename__ = "scans"
     __table_args__ = (
-        UniqueConstraint("organizer_id", "client_scan_id"),
+        UniqueConstraint("user_id", "client_scan_id"),  # a retry from the same scanner is stored once
         CheckConstraint(_in("kind", SCAN_KINDS), name="valid_kind"),
         CheckConstraint(_in("result", SCAN_RESULTS), name="valid_result"),
         CheckConstraint("(result = 'refused') = (reason IS NOT NULL)", name="refusal_has_reason"),
         Index("ix_scans_edition_id_kind_result", "edition_id", "kind", "result"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"))
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
     edition_id: Mapped[int | None] = mapped_column(ForeignKey("editions.id"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     exhibitor_id: Mapped[int | None] = mapped_column(ForeignKey("exhibitors.id"), index=True)
     registration_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"), index=True)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)

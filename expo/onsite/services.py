@@ -130,8 +130,7 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
             raise ServiceError(_l("No edition is open for check-in."), "edition_id")
         edition_id = edition.id
 
-    previous = db.session.scalar(select(Scan).where(Scan.organizer_id == user.organizer_id,
-                                                    Scan.client_scan_id == client_scan_id))
+    previous = db.session.scalar(select(Scan).where(Scan.user_id == user.id, Scan.client_scan_id == client_scan_id))
     if previous is not None:
         return _replay(previous)
 
@@ -156,7 +155,7 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
             db.session.flush()
     except IntegrityError:
         # The same client_scan_id arrived twice at once: the first one's answer is the answer.
-        previous = db.session.scalar(select(Scan).where(Scan.organizer_id == user.organizer_id,
+        previous = db.session.scalar(select(Scan).where(Scan.user_id == user.id,
                                                         Scan.client_scan_id == client_scan_id))
         if previous is None:
             raise
