@@ -77,6 +77,14 @@ def _company_names(rng, count):
     return names
 
 
+def _years_before(day: date, years: int) -> date:
+    """The same date some years earlier; 29 February becomes the 28th in years without one."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 def _weighted(rng, weights: dict):
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
@@ -108,7 +116,7 @@ def generate(*, visitors: int = 1000, exhibitors: int = 30, editions: int = 2, s
     live_start = today - timedelta(days=1)
     edition_rows = []
     for back in range(editions - 1, -1, -1):
-        start = live_start.replace(year=live_start.year - back)
+        start = _years_before(live_start, back)
         edition = core.create_edition(scope, show, f"SZIFF {start.year}", start, start + timedelta(days=3),
                                       venue="Shenzhen World Exhibition & Convention Center 深圳国际会展中心",
                                       timezone=zone_name, status="live" if back == 0 else "closed")

@@ -7,6 +7,8 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from expo import create_app
@@ -18,6 +20,17 @@ from expo.visitors import services as visitor_services
 
 PASSWORD = "correct-horse-9"
 core.PASSWORD_METHOD = "pbkdf2:sha256:1000"  # hashing strength is not what these tests are about
+
+
+class RequestIsolatedClient(FlaskClient):
+    """Tests keep an app context open for their factories, and Flask reuses it for test requests:
+    start each request with an empty ``g``, as in production where every request has its own."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for key in list(g):
+                g.pop(key)
+        return super().open(*args, **kwargs)
 
 
 def database_url(tmp_path_factory) -> str:
@@ -35,6 +48,7 @@ def app(tmp_path_factory):
         "SMTP_URL": None,
         "PUBLIC_URL": "http://expo.example.com",
     })
+    app.test_client_class = RequestIsolatedClient
     app.extensions["celery"].conf.update(task_always_eager=True, task_eager_propagates=True)
     with app.app_context():
         if db.engine.dialect.name == "postgresql":

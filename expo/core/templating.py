@@ -37,6 +37,12 @@ LABELS = {
 }
 
 
+def current_language() -> str:
+    """The request's language as the app names it: 'en' or 'zh_CN' (not Babel's 'zh_Hans_CN')."""
+    locale = get_locale()
+    return "_".join(part for part in (locale.language, locale.territory) if part)
+
+
 def label(value) -> str:
     return LABELS.get(value, value or "")
 
@@ -55,7 +61,7 @@ def init_templating(app: Flask) -> None:
     def helpers():
         return {
             "can": lambda permission: has_permission(current_user, permission),
-            "current_locale": str(get_locale()),
+            "current_locale": current_language(),
             "languages": app.config["LANGUAGES"],
         }
 

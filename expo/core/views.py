@@ -31,8 +31,9 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
-            services.audit("user.login_failed", organizer_id=None, details={"email": form.email.data[:254]},
-                           ip=client_ip())
+            target = services.user_by_email(form.email.data)  # so its organizer sees guessing attempts
+            services.audit("user.login_failed", organizer_id=target.organizer_id if target else None,
+                           details={"email": form.email.data[:254]}, ip=client_ip())
             db.session.commit()
             form.password.errors.append(_("Wrong email or password."))
         else:

@@ -1,13 +1,12 @@
 """Public pre-registration, the visitor's own confirmation page and badge, the organizer's list."""
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from flask_babel import get_locale
 
 from ..core import permissions as perm
 from ..core.auth import current_scope, require
 from ..core.models import Edition
 from ..core.scoping import get_scoped_or_404
 from ..core.services import ServiceError, category_tree
-from ..core.templating import label
+from ..core.templating import current_language, label
 from ..extensions import db
 from ..onsite import badges as badge_render
 from . import services
@@ -37,7 +36,7 @@ def register(slug):
             db.session.rollback()
             getattr(form, error.field if hasattr(form, error.field or "") else "email").errors.append(str(error))
         else:
-            registration.locale = str(get_locale())
+            registration.locale = current_language()
             db.session.commit()
             return redirect(url_for("visitors.confirmation", key=registration.access_key))
     return render_template("visitors/register.html", edition=edition, form=form)
