@@ -31,6 +31,18 @@
       panel.appendChild(line("who", v.name || labels.not_shared));
       panel.appendChild(line("what", [v.company, labels.categories[v.category] || v.category].filter(Boolean).join(" · ")));
     }
+    addRecent(answer);
+  }
+
+  function addRecent(answer) {
+    var recent = document.getElementById("recent-scans");
+    if (!recent || answer.result === "error") { return; }
+    var row = recent.insertRow(1);
+    [new Date().toLocaleTimeString([], { hour12: false }), labels[answer.result] || answer.result,
+     answer.reason ? (labels.reasons[answer.reason] || answer.reason) : ""].forEach(function (text) {
+      row.insertCell().textContent = text;
+    });
+    while (recent.rows.length > 11) { recent.deleteRow(-1); }
   }
 
   form.addEventListener("submit", function (event) {
