@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, request, session
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -30,6 +31,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "core.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.localize_callback = str
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "UTC")
     celery_init_app(app)
     from .core import tasks as _core_tasks  # noqa: F401  (register the Celery tasks)
