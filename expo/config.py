@@ -14,7 +14,8 @@ class Config:
         self.INSTANCE_DIR = Path(_env("INSTANCE_DIR", ROOT / "instance"))
         self.SECRET_KEY = _env("SECRET_KEY") or _load_or_create_secret(self.INSTANCE_DIR)
         self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{self.INSTANCE_DIR / 'expo.sqlite'}")
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Recycle connections rather than ping before every checkout: a ping is a round trip on every scan.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800}
         # Celery: a filesystem broker needs no server; Redis (or any broker URL) in production.
         broker = _env("BROKER_URL", "filesystem://")
         self.CELERY = {

@@ -40,6 +40,7 @@ EXHIBITOR_ROLES = ("exhibitor_admin", "booth_staff")
 HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 EDITION = "->/org/editions/{edition_id}"
+REG = "->/org/editions/{edition_id}/registrations/{registration_id}"
 
 # fmt: off
 #                                             anonymous   owner    manager  sales    onsite   analyst  exh.admin  booth_staff
@@ -76,6 +77,10 @@ EXPECTED = {
     ("visitors.badge_png", "GET"):             ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("visitors.badge_pdf", "GET"):             ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("visitors.registrations", "GET"):         ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
+    ("visitors.registration", "GET"):          ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
+    ("visitors.print_badge", "GET"):           ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
+    ("visitors.reissue_badge", "POST"):        ("login",  REG,      REG,      "403",    REG,      "403",    "403",     "403"),
+    ("visitors.cancel_registration", "POST"):  ("login",  REG,      REG,      "403",    REG,      "403",    "403",     "403"),
     ("onsite.scanner", "GET"):                 ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "200"),
     ("onsite.scanner", "POST"):                ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "200"),
     ("onsite.checkin", "GET"):                 ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
@@ -98,7 +103,7 @@ FOREIGN_OVERRIDES = {
 }
 
 # URL parameters that name a row of one organizer (filled from the other organizer in the foreign walk).
-ID_PARAMS = {"edition_id", "show_id", "lead_id", "token_id"}
+ID_PARAMS = {"edition_id", "show_id", "lead_id", "token_id", "registration_id"}
 # URL parameters of public pages (a slug or a visitor's key is its own authorization).
 PUBLIC_PARAMS = {"slug", "key", "code"}
 
@@ -124,7 +129,9 @@ def _cases():
 
 # Endpoints whose rule has an id parameter; written out so that parametrization needs no app.
 ENDPOINTS_WITH_IDS = {"core.revoke_token", "core.show", "core.new_edition", "core.edition",
-                      "exhibitors.edition_exhibitors", "visitors.registrations", "onsite.checkin", "onsite.lead",
+                      "exhibitors.edition_exhibitors", "visitors.registrations", "visitors.registration",
+                      "visitors.print_badge", "visitors.reissue_badge", "visitors.cancel_registration",
+                      "onsite.checkin", "onsite.lead",
                       "postshow.report"}
 
 
@@ -162,7 +169,7 @@ class Tenant:
         token_owner = role if role in self.tokens else "owner"
         return {"edition_id": self.edition.id, "show_id": self.show.id, "lead_id": self.lead.id,
                 "token_id": self.tokens[token_owner][0].id, "slug": self.edition.slug,
-                "key": self.registration.access_key, "code": "en"}
+                "key": self.registration.access_key, "code": "en", "registration_id": self.registration.id}
 
 
 @pytest.fixture

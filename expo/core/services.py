@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -151,8 +151,12 @@ def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     return token, clear
 
 
-def user_for_token(clear: str) -> User | None:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(clear)))
+def user_for_token(clear: str, *load) -> User | None:
+    """The active user a token belongs to. ``load``: loader options for what the caller needs of the
+    user, relative to ``ApiToken.user`` (fetched in the same query)."""
+    user_loader = joinedload(ApiToken.user)
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(clear))
+                              .options(user_loader.options(*load) if load else user_loader))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     now = utcnow()

@@ -8,12 +8,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from sqlalchemy.orm import joinedload
+
 from ..core import services as core
+from ..core.models import User
+from ..exhibitors.models import Exhibitor
 from ..core.services import ServiceError
 from ..extensions import csrf, db
 from . import services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# What a scan needs of the token's user, loaded with the token in one query.
+SCANNER_CONTEXT = joinedload(User.exhibitor).joinedload(Exhibitor.edition)
 BATCH_LIMIT = 500
 
 
@@ -26,7 +32,8 @@ def authenticate():
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _sep, token = header.partition(" ")
-        user = core.user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        user = (core.user_for_token(token.strip(), SCANNER_CONTEXT)
+                if scheme.lower() == "bearer" and token.strip() else None)
         if user is None:
             return _error(401, _("Missing or invalid API token."))
         g.api_user = user

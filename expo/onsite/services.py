@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..core import badges
 from ..core.db import utcnow
@@ -121,24 +122,23 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
         if not has_permission(user, SCAN_LEADS):
             raise ScanForbidden(_l("Only exhibitor staff capture leads."))
         exhibitor = user.exhibitor
-        edition_id = exhibitor.edition_id
+        edition = exhibitor.edition
     else:
         if not has_permission(user, CHECK_IN):
             raise ScanForbidden(_l("Only on-site staff check visitors in."))
         edition = get_scoped(Edition, edition_id, scope) if edition_id is not None else current_edition(scope)
         if edition is None:
             raise ServiceError(_l("No edition is open for check-in."), "edition_id")
-        edition_id = edition.id
 
     previous = db.session.scalar(select(Scan).where(Scan.user_id == user.id, Scan.client_scan_id == client_scan_id))
     if previous is not None:
         return _replay(previous)
 
-    scan = Scan(organizer_id=user.organizer_id, edition_id=edition_id, user_id=user.id,
+    scan = Scan(organizer_id=user.organizer_id, edition_id=edition.id, user_id=user.id,
                 exhibitor_id=exhibitor.id if exhibitor else None, kind=kind, client_scan_id=client_scan_id,
                 raw_code=code[:2000], gate=(gate or None) and gate[:60], scanned_at=scanned_at,
                 received_at=utcnow())
-    registration, reason = verify_code(db.session.get(Edition, edition_id), code)
+    registration, reason = verify_code(edition, code)
     lead = None
     try:
         with db.session.begin_nested():
@@ -179,7 +179,7 @@ def verify_code(edition: Edition, code: str) -> tuple[Registration | None, str |
         return None, "other_edition"
     if not badges.signature_valid(claim, edition.verify_key):
         return None, "invalid_signature"
-    registration = db.session.get(Registration, claim.registration_id)
+    registration = db.session.get(Registration, claim.registration_id, options=[joinedload(Registration.person)])
     if registration is None or registration.edition_id != edition.id:
         return None, "unknown_registration"
     if claim.serial != registration.badge_serial or registration.status == "cancelled":
@@ -279,3 +279,10 @@ def leads_csv(user, leads: list[Lead], zone: ZoneInfo) -> str:
 def scans(scope: Scope, edition: Edition, kind: str, limit: int = 50) -> list[Scan]:
     return list(db.session.scalars(scoped(Scan, scope).where(Scan.edition_id == edition.id, Scan.kind == kind)
                                    .order_by(Scan.id.desc()).limit(limit)))
+
+
+def registration_checkins(scope: Scope, registration: Registration) -> list[Scan]:
+    """A visitor's check-in scans at the gates, newest first."""
+    return list(db.session.scalars(scoped(Scan, scope).where(Scan.registration_id == registration.id,
+                                                             Scan.kind == "checkin")
+                                   .order_by(Scan.scanned_at.desc())))

@@ -1,17 +1,21 @@
 """Public pre-registration, the visitor's own confirmation page and badge, the organizer's list."""
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from ..core import permissions as perm
 from ..core.auth import current_scope, require
 from ..core.models import Edition
 from ..core.scoping import get_scoped_or_404
-from ..core.services import ServiceError, category_tree
+from ..core.services import ServiceError, audit, category_tree
 from ..core.templating import current_language, label
 from ..extensions import db
 from ..onsite import badges as badge_render
+from ..onsite import services as onsite_services
 from . import services
 from ..core.forms import choices
 from .forms import REGISTERABLE_CATEGORIES, RegistrationForm, SearchForm
+from .models import Registration
 
 bp = Blueprint("visitors", __name__)
 
@@ -63,15 +67,18 @@ def badge_png(key):
                     headers={"Cache-Control": "private, no-store"})
 
 
-@bp.route("/r/<key>/badge.pdf")
-def badge_pdf(key):
-    registration = _own_registration(key)
+def _badge_pdf(registration) -> Response:
     face = badge_render.BadgeFace(code=services.badge_code(registration), name=registration.person.name,
                                   company=registration.person.company, category_label=str(label(registration.category)),
                                   edition_name=registration.edition.name, number=f"#{registration.id}")
     return Response(badge_render.badges_pdf([face]), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="badge-{registration.id}.pdf"',
                              "Cache-Control": "private, no-store"})
+
+
+@bp.route("/r/<key>/badge.pdf")
+def badge_pdf(key):
+    return _badge_pdf(_own_registration(key))
 
 
 @bp.route("/org/editions/<int:edition_id>/registrations")
@@ -83,3 +90,52 @@ def registrations(edition_id):
     rows = services.registrations(scope, edition, search=form.q.data or "")
     return render_template("visitors/registrations.html", edition=edition, form=form, registrations=rows,
                            total=services.registration_count(scope, edition))
+
+
+def _registration_in_edition(edition_id, registration_id):
+    scope = current_scope()
+    edition = get_scoped_or_404(Edition, edition_id, scope)
+    registration = get_scoped_or_404(Registration, registration_id, scope)
+    if registration.edition_id != edition.id:
+        abort(404)
+    return registration
+
+
+@bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>")
+@require(perm.VIEW_REGISTRATIONS, organizer=True)
+def registration(edition_id, registration_id):
+    registration = _registration_in_edition(edition_id, registration_id)
+    return render_template("visitors/registration.html", registration=registration, person=registration.person,
+                           edition=registration.edition,
+                           checkins=onsite_services.registration_checkins(current_scope(), registration))
+
+
+@bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>/badge.pdf")
+@require(perm.MANAGE_REGISTRATIONS, organizer=True)
+def print_badge(edition_id, registration_id):
+    """On-site badge printing at the help desk."""
+    registration = _registration_in_edition(edition_id, registration_id)
+    audit("badge.printed", organizer_id=registration.organizer_id, user_id=current_user.id, obj=registration)
+    db.session.commit()
+    return _badge_pdf(registration)
+
+
+@bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>/reissue", methods=["POST"])
+@require(perm.MANAGE_REGISTRATIONS, organizer=True)
+def reissue_badge(edition_id, registration_id):
+    """A lost badge: a new code, and the old one is refused as revoked from now on."""
+    registration = _registration_in_edition(edition_id, registration_id)
+    services.reissue_badge(registration, actor_id=current_user.id)
+    db.session.commit()
+    flash(_("New badge issued; the old one no longer admits."), "success")
+    return redirect(url_for("visitors.registration", edition_id=edition_id, registration_id=registration_id))
+
+
+@bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>/cancel", methods=["POST"])
+@require(perm.MANAGE_REGISTRATIONS, organizer=True)
+def cancel_registration(edition_id, registration_id):
+    registration = _registration_in_edition(edition_id, registration_id)
+    services.cancel_registration(registration, actor_id=current_user.id)
+    db.session.commit()
+    flash(_("Registration cancelled; its badge no longer admits."), "success")
+    return redirect(url_for("visitors.registration", edition_id=edition_id, registration_id=registration_id))
