@@ -151,5 +151,24 @@ def csrf_token(client, path="/login"):
     return html[start:html.index('"', start)]
 
 
+class Browser:
+    """One person at their own browser: signs in, and posts forms with the page's CSRF token."""
+
+    def __init__(self, app, user=None):
+        self.client = app.test_client()
+        if user is not None:
+            login(self.client, user)
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, **kwargs):
+        token = csrf_token(self.client, "/login")
+        return self.client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
+
+    def api(self, url, body, token: str):
+        return self.client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+
+
 def new_scan_id() -> str:
     return str(uuid.uuid4())

@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from expo.core.models import AuditEntry, Organizer, User
@@ -16,35 +15,10 @@ from expo.onsite import services as onsite
 from expo.visitors import services as visitor_services
 from expo.visitors.models import Registration
 
-from .conftest import PASSWORD, csrf_token
+from .conftest import PASSWORD, Browser, csrf_token
 
 ROLES = ("owner", "manager", "sales", "onsite", "analyst", "exhibitor_admin", "booth_staff")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-class Browser:
-    """A test client for one person. The tests hold an app context (for the factories) that every
-    request shares, so its ``g`` (signed-in user, CSRF token) is cleared before each request."""
-
-    def __init__(self, app, user=None):
-        self.client = app.test_client()
-        if user is not None:
-            self.get("/login")
-            response = self.post("/login", data={"email": user.email, "password": PASSWORD})
-            assert response.status_code == 302, response.get_data(as_text=True)
-
-    def get(self, url, **kwargs):
-        g.__dict__.clear()
-        return self.client.get(url, **kwargs)
-
-    def token(self):
-        g.__dict__.clear()
-        return csrf_token(self.client, "/login")
-
-    def post(self, url, data=None, **kwargs):
-        token = self.token()
-        g.__dict__.clear()
-        return self.client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
 
 
 @pytest.fixture
@@ -160,8 +134,7 @@ def test_lead_export(app, w):
 def test_registration_created(app, w):
     browser = Browser(app)
     since = now()
-    token = browser.token()
-    g.__dict__.clear()
+    token = csrf_token(browser.client, "/login")
     response = browser.client.post(f"/e/{w.edition.slug}", data={
         "csrf_token": token, "name": "王小明", "email": "xiaoming@example.cn", "phone": "+86 138 0000 1111",
         "company": "深圳宏达家具有限公司", "job_title": "采购经理", "country": "CN", "category": "buyer",
@@ -250,9 +223,8 @@ def test_no_route_changes_or_deletes_audit_entries(app):
 @pytest.mark.parametrize("method", sorted(WRITE_METHODS))
 def test_audit_page_refuses_writes(app, w, method):
     browser = Browser(app, w.owner)
-    token = browser.token()
+    token = csrf_token(browser.client, "/login")
     count = db.session.query(AuditEntry).count()
-    g.__dict__.clear()
     response = browser.client.open("/org/audit", method=method, data={"csrf_token": token},
                                    headers={"X-CSRFToken": token})
     assert response.status_code == 405

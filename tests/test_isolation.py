@@ -13,7 +13,6 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from flask import g
 
 from expo.core import services as core
 from expo.core.models import Category, Edition, User
@@ -24,37 +23,7 @@ from expo.onsite import services as onsite
 from expo.onsite.models import Lead, Scan
 from expo.visitors import services as visitor_services
 
-from .conftest import PASSWORD, csrf_token
-
-
-class Browser:
-    """A test client for one person. The tests hold an app context (for the factories) that every
-    request shares, so its ``g`` (signed-in user, CSRF token) is cleared before each request to keep
-    two browsers from seeing each other's state."""
-
-    def __init__(self, app, user=None):
-        self.client = app.test_client()
-        if user is not None:
-            self.get("/login")
-            response = self.post("/login", data={"email": user.email, "password": PASSWORD})
-            assert response.status_code == 302, response.get_data(as_text=True)
-
-    def _fresh(self):
-        g.__dict__.clear()
-
-    def get(self, url, **kwargs):
-        self._fresh()
-        return self.client.get(url, **kwargs)
-
-    def post(self, url, data=None, **kwargs):
-        self._fresh()
-        token = csrf_token(self.client, "/login")
-        self._fresh()
-        return self.client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
-
-    def api(self, url, body, token: str):
-        self._fresh()
-        return self.client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+from .conftest import PASSWORD, Browser, csrf_token
 
 
 def lead_scan(user, registration) -> Lead:

@@ -1,7 +1,7 @@
 """Access checks for views: one decorator, permissions not role names, foreign rows are 404s."""
 from functools import wraps
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user
 
 from ..extensions import db, login_manager
@@ -41,7 +41,5 @@ def current_scope() -> Scope:
     return Scope.of(current_user)
 
 
-def client_ip():
-    from flask import request
-
+def client_ip() -> str | None:
     return request.remote_addr
