@@ -231,10 +231,13 @@ DEFAULT_CONSENT = ("I agree that the organizer stores and uses my registration d
                    "at any time.")
 
 
-def set_edition_status(edition: Edition, status: str) -> None:
+def set_edition_status(edition: Edition, status: str, *, actor_id: int | None = None) -> None:
     if status not in EDITION_STATUSES:
         raise ServiceError(_l("Unknown status."), "status")
-    edition.status = status
+    if status != edition.status:
+        audit("edition.status", organizer_id=edition.organizer_id, user_id=actor_id, obj=edition,
+              details={"from": edition.status, "to": status})
+        edition.status = status
 
 
 def update_consent_text(edition: Edition, text: str) -> None:

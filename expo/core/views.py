@@ -164,9 +164,7 @@ def edition(edition_id):
         if not perm.has_permission(current_user, perm.MANAGE_SHOWS):
             abort(403)
         if form.validate_on_submit():
-            services.set_edition_status(edition, form.status.data)
-            services.audit("edition.status", organizer_id=edition.organizer_id, user_id=current_user.id,
-                           obj=edition, details={"status": form.status.data})
+            services.set_edition_status(edition, form.status.data, actor_id=current_user.id)
             db.session.commit()
             flash(_("Status changed."), "success")
             return redirect(url_for("core.edition", edition_id=edition.id))
