@@ -15,7 +15,8 @@ from ..extensions import db
 from ..onsite.models import Lead, Scan
 from ..visitors.models import Registration
 
-REBOOKED_STATUSES = ("contracted", "paid", "exhibited")
+# Exhibitors who take part in an edition (the others are still in, or fell out of, the sales pipeline).
+PARTICIPATING_STATUSES = ("contracted", "paid", "exhibited")
 
 
 @dataclass
@@ -77,7 +78,7 @@ def edition_report(scope: Scope, edition: Edition) -> EditionReport:
     leads = _frame(scoped(Exhibitor, scope, Company.name, Exhibitor.hall, Exhibitor.stand,
                           func.coalesce(lead_counts.c[1], 0), func.coalesce(lead_counts.c[2], 0))
                    .join(Company).outerjoin(lead_counts, lead_counts.c.exhibitor_id == Exhibitor.id)
-                   .where(Exhibitor.edition_id == edition.id, Exhibitor.status.notin_(("lost", "cancelled"))),
+                   .where(Exhibitor.edition_id == edition.id, Exhibitor.status.in_(PARTICIPATING_STATUSES)),
                    ["exhibitor", "hall", "stand", "leads", "hot"])
     leads["booth"] = (leads["hall"].fillna("") + "-" + leads["stand"].fillna("")).str.strip("-")
     leads = leads[["exhibitor", "booth", "leads", "hot"]].sort_values(["leads", "exhibitor"],
@@ -94,10 +95,10 @@ def edition_report(scope: Scope, edition: Edition) -> EditionReport:
         returning = len(before & set(regs["person_id"]))
         companies_before = dict(db.session.execute(
             scoped(Exhibitor, scope, Exhibitor.company_id, Company.name).join(Company)
-            .where(Exhibitor.edition_id == previous.id, Exhibitor.status.in_(REBOOKED_STATUSES))).all())
+            .where(Exhibitor.edition_id == previous.id, Exhibitor.status.in_(PARTICIPATING_STATUSES))).all())
         companies_now = set(db.session.scalars(
             scoped(Exhibitor, scope, Exhibitor.company_id).where(Exhibitor.edition_id == edition.id,
-                                                                 Exhibitor.status.in_(REBOOKED_STATUSES))))
+                                                                 Exhibitor.status.in_(PARTICIPATING_STATUSES))))
         previous_exhibitors = len(companies_before)
         rebooked = len(companies_before.keys() & companies_now)
         churned = sorted(name for cid, name in companies_before.items() if cid not in companies_now)

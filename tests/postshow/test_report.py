@@ -158,7 +158,6 @@ def test_report_figures(world):
     assert rows(report.leads_per_exhibitor) == [
         ("Alpha Furniture Ltd.", "1-A01", 3, 2),
         ("北京华美家具有限公司", "2-B02", 1, 0),
-        ("Crown Lighting GmbH", "", 0, 0),
         ("Evergreen Home Inc.", "3", 0, 0),
     ]
 
