@@ -52,6 +52,12 @@ ROLE_ACCOUNTS = [("owner", "Olivia Owner 欧主管"), ("manager", "Mark Manager 
                  ("onsite", "Oscar Onsite 欧现场"), ("analyst", "Ann Analyst 安分析")]
 
 
+DEMO_CONSENT = ("我同意主办方为举办本届展会、入场核验及邀请我参加下届展会而保存和使用我的登记信息；我可随时要求查阅或删除我的数据。"
+                " / I agree that the organizer stores and uses my registration data to run this show, to admit me "
+                "at the entrance and to invite me to its next editions. I can ask for my data or its erasure at any "
+                "time.")
+
+
 def is_empty() -> bool:
     return db.session.scalar(select(func.count(Organizer.id))) == 0
 
@@ -119,7 +125,8 @@ def generate(*, visitors: int = 1000, exhibitors: int = 30, editions: int = 2, s
         start = _years_before(live_start, back)
         edition = core.create_edition(scope, show, f"SZIFF {start.year}", start, start + timedelta(days=3),
                                       venue="Shenzhen World Exhibition & Convention Center 深圳国际会展中心",
-                                      timezone=zone_name, status="live" if back == 0 else "closed")
+                                      timezone=zone_name, status="live" if back == 0 else "closed",
+                                      consent_text=DEMO_CONSENT)
         edition_rows.append(edition)
 
     # Exhibitors: a pool of companies; each edition rebooks ~75% of the last one's and recruits new ones.
