@@ -1,0 +1,338 @@
+"""Accounts over HTTP: hashed passwords, sign-in and sign-out, ?next=, CSRF on every form, API tokens."""
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import uuid
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select, text
+from werkzeug.security import check_password_hash
+
+from expo.core.models import ApiToken, User
+from expo.extensions import db
+
+from ..conftest import PASSWORD, Browser, csrf_token, login, new_scan_id
+from ..test_access import Tenant, build_url
+
+
+def field_errors(page: str, name: str) -> list[str]:
+    """The error messages shown in the form field (``<div class="field">``) holding the input ``name``."""
+    for chunk in page.split('<div class="field')[1:]:
+        chunk = chunk.split("</div>", 1)[0]
+        if re.search(rf'name="{re.escape(name)}"', chunk):
+            return [html.unescape(m) for m in re.findall(r'<span class="error">(.*?)</span>', chunk, re.S)]
+    raise AssertionError(f"no field {name!r} on the page")
+
+
+def signed_in_user_id(client):
+    with client.session_transaction() as session:
+        return session.get("_user_id")
+
+
+def redirect_path(response) -> str:
+    assert 300 <= response.status_code < 400, response.status_code
+    return urlsplit(response.headers["Location"]).path
+
+
+# --- passwords and sessions ----------------------------------------------------------------------
+
+def test_passwords_are_stored_hashed(app, make):
+    user = make.user("owner")
+    db.session.commit()
+    stored = db.session.execute(text("SELECT password_hash FROM users WHERE id = :id"), {"id": user.id}).scalar_one()
+    assert stored != PASSWORD
+    assert PASSWORD not in stored
+    assert check_password_hash(stored, PASSWORD)
+    assert not check_password_hash(stored, PASSWORD + "x")
+
+
+def test_wrong_password_shows_the_error_at_the_field_and_opens_no_session(app, client, make):
+    user = make.user("owner")
+    db.session.commit()
+    client.get("/login")
+    response = client.post("/login", data={"email": user.email, "password": "not-the-password",
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 200
+    assert field_errors(response.get_data(as_text=True), "password") == ["Wrong email or password."]
+    assert field_errors(response.get_data(as_text=True), "email") == []
+    assert signed_in_user_id(client) is None
+    assert redirect_path(client.get("/org")) == "/login"
+
+
+def test_unknown_email_gets_the_same_answer_as_a_wrong_password(app, client, make):
+    client.get("/login")
+    response = client.post("/login", data={"email": "nobody@example.com", "password": PASSWORD,
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 200
+    assert field_errors(response.get_data(as_text=True), "password") == ["Wrong email or password."]
+    assert signed_in_user_id(client) is None
+
+
+def test_inactive_user_cannot_sign_in(app, client, make):
+    user = make.user("manager")
+    user.active = False
+    db.session.commit()
+    client.get("/login")
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD,
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 200
+    assert field_errors(response.get_data(as_text=True), "password") == ["Wrong email or password."]
+    assert signed_in_user_id(client) is None
+    assert redirect_path(client.get("/org")) == "/login"
+
+
+def test_sign_in_accepts_the_email_in_any_case(app, client, make):
+    user = make.user("owner", email="Mixed.Case@example.com")
+    db.session.commit()
+    login(client, user.email.upper())
+    assert client.get("/org").status_code == 200
+
+
+def test_sign_out_ends_the_session(app, client, make):
+    user = make.user("owner")
+    db.session.commit()
+    login(client, user)
+    assert client.get("/org").status_code == 200
+    response = client.post("/logout", data={"csrf_token": csrf_token(client, "/org")})
+    assert redirect_path(response) == "/login"
+    assert signed_in_user_id(client) is None
+    response = client.get("/org")
+    assert redirect_path(response) == "/login"
+    assert "next=%2Forg" in response.headers["Location"]
+
+
+def test_logout_by_get_is_not_allowed(app, client, make):
+    user = make.user("owner")
+    db.session.commit()
+    login(client, user)
+    assert client.get("/logout").status_code == 405
+    assert client.get("/org").status_code == 200  # still signed in
+
+
+def test_next_leads_to_the_page_asked_for(app, client, make):
+    user = make.user("owner")
+    db.session.commit()
+    asked = client.get("/org/shows/new")
+    assert redirect_path(asked) == "/login"
+    login_url = asked.headers["Location"]
+    client.get(login_url)
+    response = client.post(login_url, data={"email": user.email, "password": PASSWORD,
+                                            "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/org/shows/new"
+    assert client.get("/org/shows/new").status_code == 200
+
+
+def test_without_next_the_user_lands_on_their_home(app, client, make):
+    organizer = make.organizer()
+    edition = make.edition(organizer)
+    admin = make.user("exhibitor_admin", exhibitor=make.exhibitor(edition))
+    owner = make.user("owner", organizer)
+    db.session.commit()
+    for user, home in ((owner, "/org"), (admin, "/portal")):
+        browser = Browser(app)
+        browser.get("/login")
+        landed = browser.post("/login", data={"email": user.email, "password": PASSWORD}, follow_redirects=True)
+        assert landed.status_code == 200
+        assert landed.request.path == home
+
+
+# --- CSRF on every form --------------------------------------------------------------------------
+
+def _form_data(tenant: Tenant) -> dict[str, dict]:
+    """For every form the app accepts by POST: data that, sent with a CSRF token, changes the database."""
+    n = uuid.uuid4().hex[:8]
+    return {
+        "core.login": {"email": tenant.users["owner"].email, "password": PASSWORD},
+        "core.logout": {},
+        "core.profile": {"name": "forged token"},
+        "core.revoke_token": {},
+        "core.new_show": {"name": f"Forged show {n}"},
+        "core.show": {"name": "Forged category", "parent_id": "0"},
+        "core.new_edition": {"name": "Forged edition", "starts_on": "2031-05-01", "ends_on": "2031-05-03",
+                             "venue": "Nowhere", "timezone": "Asia/Shanghai", "consent_text": "Forged consent"},
+        "core.edition": {"status": "closed"},
+        "exhibitors.edition_exhibitors": {
+            "company_name": f"Forged Co {n}", "country": "CN", "hall": "9", "stand": "Z1", "area_m2": "18",
+            "status": "contracted", "admin_name": "Forged Admin", "admin_email": f"forged.admin.{n}@example.com",
+            "admin_password": "forged-password-1"},
+        "exhibitors.portal": {"name": "Forged company name", "country": "US", "website": "https://forged.example",
+                              "email": "forged@example.com", "phone": "1", "description": "forged"},
+        "exhibitors.staff": {"name": "Forged Staff", "email": f"forged.staff.{n}@example.com",
+                             "password": "forged-password-1", "role": "booth_staff"},
+        "visitors.register": {"name": "Forged Visitor", "email": f"forged.visitor.{n}@example.com",
+                              "category": "buyer", "consent": "y", "share_with_exhibitors": "y"},
+        "visitors.reissue_badge": {},
+        "visitors.cancel_registration": {},
+        "onsite.scanner": {"code": tenant.code, "client_scan_id": str(uuid.uuid4())},
+        "onsite.checkin": {"code": tenant.code, "client_scan_id": str(uuid.uuid4()), "gate": "North"},
+        "onsite.lead": {"rating": "hot", "notes": "forged note"},
+    }
+
+
+# Endpoints whose form takes a POST; written out so that parametrization needs no app.
+POST_FORMS = ("core.login", "core.logout", "core.profile", "core.revoke_token", "core.new_show", "core.show",
+              "core.new_edition", "core.edition", "exhibitors.edition_exhibitors", "exhibitors.portal",
+              "exhibitors.staff", "visitors.register", "visitors.reissue_badge", "visitors.cancel_registration",
+              "onsite.scanner", "onsite.checkin", "onsite.lead")
+
+
+def _post_rules(app):
+    return [rule for rule in app.url_map.iter_rules()
+            if "POST" in rule.methods and not rule.rule.startswith("/api/")]
+
+
+def _poster(path: str) -> str:
+    """Who posts the form: anonymous on public pages, exhibitor admin in the portal, the owner elsewhere."""
+    if path == "/login" or path.startswith("/e/"):
+        return "anonymous"
+    if path.startswith("/portal"):
+        return "exhibitor_admin"
+    return "owner"
+
+
+def database_snapshot() -> dict[str, list]:
+    """Every row of every table (the whole database, so that any change shows)."""
+    db.session.expire_all()
+    snapshot = {}
+    for table in db.metadata.sorted_tables:
+        rows = db.session.execute(select(table)).all()
+        snapshot[table.name] = sorted((tuple(repr(v) for v in row) for row in rows))
+    return snapshot
+
+
+def test_every_post_form_is_in_the_csrf_walk(app):
+    assert {rule.endpoint for rule in _post_rules(app)} == set(POST_FORMS)
+
+
+@pytest.mark.parametrize("endpoint", POST_FORMS)
+def test_form_without_csrf_token_is_refused_and_changes_nothing(app, client, make, endpoint):
+    tenant = Tenant(make, "A")
+    db.session.commit()
+    rule = next(rule for rule in _post_rules(app) if rule.endpoint == endpoint)
+    url = build_url(app, endpoint, tenant.params(_poster(rule.rule)))
+    who = _poster(url)
+    if who != "anonymous":
+        login(client, tenant.users[who])
+    data = _form_data(tenant)[endpoint]
+    client.get("/login")  # a session exists, so the token is missing rather than the session
+    before = database_snapshot()
+
+    response = client.post(url, data=data)
+    assert response.status_code == 400, f"POST {url} as {who} without CSRF token: {response.status_code}"
+    assert database_snapshot() == before, f"POST {url} without CSRF token changed the database"
+    if who != "anonymous":
+        assert signed_in_user_id(client) is not None, "the refused POST must not end the session"
+
+    # control: the same form with the page's token is accepted and does change something
+    response = client.post(url, data={**data, "csrf_token": csrf_token(client, "/login")})
+    assert response.status_code in (200, 302), f"POST {url} as {who} with CSRF token: {response.status_code}"
+    assert database_snapshot() != before, f"POST {url} with its CSRF token changed nothing: the walk's data is stale"
+
+
+def test_form_with_a_forged_csrf_token_is_refused(app, client, make):
+    owner = make.user("owner")
+    db.session.commit()
+    login(client, owner)
+    response = client.post("/org/shows/new", data={"name": "Forged show", "csrf_token": "forged." + "x" * 40})
+    assert response.status_code == 400
+    assert client.get("/org").get_data(as_text=True).count("Forged show") == 0
+
+
+def test_csrf_token_of_another_session_is_refused(app, make):
+    owner = make.user("owner")
+    db.session.commit()
+    victim, attacker = Browser(app, owner), Browser(app)
+    foreign_token = csrf_token(attacker.client, "/login")
+    response = victim.client.post("/org/shows/new", data={"name": "Forged show", "csrf_token": foreign_token})
+    assert response.status_code == 400
+
+
+# --- API tokens ----------------------------------------------------------------------------------
+
+def _api_tokens_rows() -> list[tuple]:
+    return [tuple(row) for row in db.session.execute(text("SELECT * FROM api_tokens")).all()]
+
+
+def test_api_token_from_the_profile_page(app, make):
+    edition = make.edition()
+    exhibitor = make.exhibitor(edition)
+    staff = make.user("booth_staff", exhibitor=exhibitor)
+    registration = make.registration(edition)
+    db.session.commit()
+    from expo.visitors import services as visitor_services
+
+    code = visitor_services.badge_code(registration)
+    browser = Browser(app, staff)
+
+    # created: the clear token is shown once
+    created = browser.post("/profile", data={"name": "Booth phone"})
+    assert created.status_code == 200
+    page = created.get_data(as_text=True)
+    clear = re.search(r'<code id="new-token">([^<]+)</code>', page).group(1)
+    assert clear.startswith("expo_") and len(clear) > 30
+
+    # stored: only the SHA-256 and a short prefix, no clear text anywhere in the table
+    token = db.session.scalar(select(ApiToken).where(ApiToken.user_id == staff.id))
+    assert token.name == "Booth phone"
+    assert token.token_hash == hashlib.sha256(clear.encode()).hexdigest()
+    assert clear.startswith(token.prefix) and len(token.prefix) < len(clear) // 2
+    rows = _api_tokens_rows()
+    assert len(rows) == 1
+    assert not any(clear in str(value) for value in rows[0])
+    assert not any(clear[len(token.prefix):len(token.prefix) + 12] in str(value) for value in rows[0])
+
+    # afterwards the page lists only the prefix
+    later = browser.get("/profile").get_data(as_text=True)
+    assert clear not in later
+    assert 'id="new-token"' not in later
+    assert f"{token.prefix}…" in later
+    assert "Booth phone" in later
+
+    # the token works on the scan API
+    answer = browser.api("/api/v1/scans", {"code": code, "kind": "lead", "client_scan_id": new_scan_id()}, clear)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.json["result"] == "ok"
+
+    # revoked on the profile page: 401 from then on, and the page no longer lists it
+    revoke_url = re.search(r'action="(/profile/tokens/\d+/revoke)"', later).group(1)
+    assert revoke_url == f"/profile/tokens/{token.id}/revoke"
+    response = browser.post(revoke_url)
+    assert redirect_path(response) == "/profile"
+    assert db.session.get(ApiToken, token.id).revoked_at is not None
+    answer = browser.api("/api/v1/scans", {"code": code, "kind": "lead", "client_scan_id": new_scan_id()}, clear)
+    assert answer.status_code == 401
+    assert token.prefix not in browser.get("/profile").get_data(as_text=True)
+
+
+def test_user_cannot_revoke_someone_elses_token(app, make):
+    organizer = make.organizer()
+    owner, manager = make.user("owner", organizer), make.user("manager", organizer)
+    db.session.commit()
+    owners_browser = Browser(app, owner)
+    page = owners_browser.post("/profile", data={"name": "Owner script"}).get_data(as_text=True)
+    clear = re.search(r'<code id="new-token">([^<]+)</code>', page).group(1)
+    token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == owner.id))
+
+    response = Browser(app, manager).post(f"/profile/tokens/{token_id}/revoke")
+    assert response.status_code == 404
+    assert db.session.get(ApiToken, token_id).revoked_at is None
+    answer = owners_browser.api("/api/v1/scans", {"code": "garbage", "kind": "checkin",
+                                                  "client_scan_id": new_scan_id()}, clear)
+    assert answer.status_code != 401
+
+
+def test_users_table_holds_no_clear_password(app, make):
+    """Users made over HTTP (an exhibitor's staff) are stored hashed too."""
+    edition = make.edition()
+    admin = make.user("exhibitor_admin", exhibitor=make.exhibitor(edition))
+    db.session.commit()
+    response = Browser(app, admin).post("/portal/staff", data={"name": "Li Lei", "email": "li.lei@example.com",
+                                                               "password": "booth-password-7", "role": "booth_staff"})
+    assert redirect_path(response) == "/portal/staff"
+    stored = db.session.scalar(select(User.password_hash).where(User.email == "li.lei@example.com"))
+    assert "booth-password-7" not in stored
+    assert check_password_hash(stored, "booth-password-7")
