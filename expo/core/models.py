@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -123,7 +123,12 @@ class Category(db.Model):
     """The show's taxonomy of products and industries (a tree)."""
 
     __tablename__ = "categories"
-    __table_args__ = (UniqueConstraint("show_id", "parent_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("show_id", "parent_id", "name"),
+        # NULLs are distinct in a unique constraint: top-level names need their own partial index.
+        Index("uq_categories_show_id_name_top_level", "show_id", "name", unique=True,
+              sqlite_where=text("parent_id IS NULL"), postgresql_where=text("parent_id IS NULL")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
     show_id: Mapped[int] = mapped_column(ForeignKey("shows.id"), index=True)

@@ -63,8 +63,13 @@ PROFILE_FIELDS = ("name", "country", "website", "email", "phone", "description")
 
 def update_company(company: Company, values: dict, *, actor_id: int) -> list[str]:
     """Apply profile changes; the audit entry names the fields that changed."""
-    if not (values.get("name") or "").strip():
+    name = (values.get("name") or "").strip()
+    if not name:
         raise ServiceError(_l("A company needs a name."), "name")
+    # The same name is the same company (find_or_create_company): a rename may not take another's name.
+    if db.session.scalar(scoped(Company, Scope(company.organizer_id), Company.id)
+                         .where(func.lower(Company.name) == name.lower(), Company.id != company.id)):
+        raise ServiceError(_l("Another company has this name already."), "name")
     changed = []
     for key in PROFILE_FIELDS:
         value = (values.get(key) or "").strip()

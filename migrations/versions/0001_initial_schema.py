@@ -110,6 +110,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_categories_organizer_id'), ['organizer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_categories_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_categories_show_id'), ['show_id'], unique=False)
+        batch_op.create_index('uq_categories_show_id_name_top_level', ['show_id', 'name'], unique=True, sqlite_where=sa.text('parent_id IS NULL'), postgresql_where=sa.text('parent_id IS NULL'))
 
     op.create_table('editions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -416,6 +417,7 @@ def downgrade():
 
     op.drop_table('editions')
     with op.batch_alter_table('categories', schema=None) as batch_op:
+        batch_op.drop_index('uq_categories_show_id_name_top_level', sqlite_where=sa.text('parent_id IS NULL'), postgresql_where=sa.text('parent_id IS NULL'))
         batch_op.drop_index(batch_op.f('ix_categories_show_id'))
         batch_op.drop_index(batch_op.f('ix_categories_parent_id'))
         batch_op.drop_index(batch_op.f('ix_categories_organizer_id'))
