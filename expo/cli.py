@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -49,6 +50,8 @@ def run_command(host, port, no_worker, no_demo):
     if not no_worker and not app.config["CELERY"].get("task_always_eager"):
         worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "expo.celery_app", "worker",
                                    "--pool=threads", "--concurrency=2", "--loglevel=WARNING"], env=os.environ.copy())
+    # A plain `kill` must stop the worker too: turn SIGTERM into an exit that runs the finally below.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     base = f"http://{host}:{port}"
     click.echo(f"\nExpo CRM is running at {base}/")
     click.echo(demo.sign_in_help(base, accounts))

@@ -1,12 +1,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField, TelField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.forms import choices
 
 REGISTERABLE_CATEGORIES = ("buyer", "trade_visitor", "public", "media", "vip")
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -16,11 +20,12 @@ class MultiCheckboxField(SelectMultipleField):
 
 class RegistrationForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Email(), Length(max=254)])
     phone = TelField(_l("Mobile phone"), validators=[Optional(), Length(max=40)])
     company = StringField(_l("Company"), validators=[Optional(), Length(max=200)])
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=200)])
-    country = StringField(_l("Country (ISO code, e.g. CN)"), validators=[Optional(), Length(min=2, max=2)])
+    country = StringField(_l("Country (ISO code, e.g. CN)"), filters=[strip],
+                          validators=[Optional(), Regexp(r"^[A-Za-z]{2}$", message=_l("Two letters, e.g. CN."))])
     category = SelectField(_l("I am visiting as"), choices=choices((c, c) for c in REGISTERABLE_CATEGORIES))
     interests = MultiCheckboxField(_l("Interested in"), coerce=int, choices=[])
     share_with_exhibitors = BooleanField(_l("Exhibitors who scan my badge may receive my contact details"))
