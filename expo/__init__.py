@@ -36,13 +36,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "UTC")
     celery_init_app(app)
     from .core import tasks as _core_tasks  # noqa: F401  (register the Celery tasks)
-    from .visitors import tasks as _visitor_tasks  # noqa: F401
-
     from .core.views import bp as core_bp
     from .exhibitors.views import bp as exhibitors_bp
     from .onsite.api import bp as api_bp
     from .onsite.views import bp as onsite_bp
     from .postshow.views import bp as postshow_bp
+    from .visitors import tasks as _visitor_tasks  # noqa: F401
     from .visitors.views import bp as visitors_bp
 
     for blueprint in (core_bp, exhibitors_bp, visitors_bp, onsite_bp, postshow_bp, api_bp):

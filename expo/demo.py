@@ -134,7 +134,7 @@ def generate(*, visitors: int = 1000, exhibitors: int = 30, editions: int = 2, s
     pool = iter(company_names)
     previous_names: list[str] = []
     exhibitors_by_edition = {}
-    for index, edition in enumerate(edition_rows):
+    for edition in edition_rows:
         kept = [n for n in previous_names if rng.random() < 0.75][: exhibitors - 3]
         names = kept + [next(pool) for _ in range(exhibitors - len(kept))]
         rows = []

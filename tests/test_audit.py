@@ -15,7 +15,7 @@ from expo.onsite import services as onsite
 from expo.visitors import services as visitor_services
 from expo.visitors.models import Registration
 
-from .conftest import PASSWORD, Browser, csrf_token
+from .conftest import Browser, csrf_token
 
 ROLES = ("owner", "manager", "sales", "onsite", "analyst", "exhibitor_admin", "booth_staff")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

@@ -23,7 +23,7 @@ from expo.onsite import services as onsite
 from expo.onsite.models import Lead, Scan
 from expo.visitors import services as visitor_services
 
-from .conftest import PASSWORD, Browser, csrf_token
+from .conftest import Browser
 
 
 def lead_scan(user, registration) -> Lead:

@@ -25,8 +25,19 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from . import badges
 from .db import utcnow
-from .models import (EDITION_STATUSES, ORGANIZER_ROLES, ApiToken, AuditEntry, Category, Edition, MailAttachment,
-                     MailMessage, Organizer, Show, User)
+from .models import (
+    EDITION_STATUSES,
+    ORGANIZER_ROLES,
+    ApiToken,
+    AuditEntry,
+    Category,
+    Edition,
+    MailAttachment,
+    MailMessage,
+    Organizer,
+    Show,
+    User,
+)
 from .scoping import Scope, scoped
 
 

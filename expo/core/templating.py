@@ -3,7 +3,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, render_template, request
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .permissions import has_permission

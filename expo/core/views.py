@@ -8,7 +8,7 @@ from ..extensions import db
 from . import permissions as perm
 from . import services
 from .auth import client_ip, current_scope, require
-from .forms import choices, CategoryForm, EditionForm, LoginForm, ShowForm, StatusForm, TokenForm
+from .forms import CategoryForm, EditionForm, LoginForm, ShowForm, StatusForm, TokenForm, choices
 from .models import EDITION_STATUSES, Category, Edition, Show
 from .scoping import get_scoped_or_404
 from .templating import label

@@ -5,13 +5,13 @@ from flask_login import current_user
 
 from ..core import permissions as perm
 from ..core.auth import current_scope, require
+from ..core.forms import choices
 from ..core.models import Edition
 from ..core.scoping import get_scoped_or_404
 from ..core.services import ServiceError
 from ..core.templating import label
 from ..extensions import db
 from . import services
-from ..core.forms import choices
 from .forms import STAFF_ROLES, CompanyForm, ExhibitorForm, StaffForm
 from .models import EXHIBITOR_STATUSES
 

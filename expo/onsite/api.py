@@ -7,13 +7,12 @@ from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-
 from sqlalchemy.orm import joinedload
 
 from ..core import services as core
 from ..core.models import User
-from ..exhibitors.models import Exhibitor
 from ..core.services import ServiceError
+from ..exhibitors.models import Exhibitor
 from ..extensions import csrf, db
 from . import services
 

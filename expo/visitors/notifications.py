@@ -1,6 +1,7 @@
 """Mails to visitors, written in the language they registered in."""
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from ..core import services as core
 from ..core.models import MailMessage

@@ -31,6 +31,7 @@ class RegistrationData:
     share_with_exhibitors: bool = False
     answers: dict = field(default_factory=dict)
     source: str = "online"
+    locale: str = "en"  # the language of the visitor's mails
 
 
 def phone_key(phone: str) -> str | None:
@@ -85,7 +86,7 @@ def register(edition: Edition, data: RegistrationData, *, actor_id: int | None =
         organizer_id=edition.organizer_id, edition=edition, person=person, category=data.category,
         status="confirmed", source=data.source, answers=data.answers, consent_version=edition.consent_version,
         consent_at=utcnow(), share_with_exhibitors=data.share_with_exhibitors, interests=interests,
-        access_key=secrets.token_urlsafe(32),
+        access_key=secrets.token_urlsafe(32), locale=data.locale,
     )
     db.session.add(registration)
     db.session.flush()

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from ..core import permissions as perm
 from ..core.auth import current_scope, require
+from ..core.forms import choices
 from ..core.models import Edition
 from ..core.scoping import get_scoped_or_404
 from ..core.services import ServiceError, audit, category_tree
@@ -13,7 +14,6 @@ from ..extensions import db
 from ..onsite import badges as badge_render
 from ..onsite import services as onsite_services
 from . import services
-from ..core.forms import choices
 from .forms import REGISTERABLE_CATEGORIES, RegistrationForm, SearchForm
 from .models import Registration
 
@@ -33,14 +33,13 @@ def register(slug):
             name=form.name.data, email=form.email.data, phone=form.phone.data or "", company=form.company.data or "",
             job_title=form.job_title.data or "", country=form.country.data or "", category=form.category.data,
             interest_ids=form.interests.data or [], consent=form.consent.data,
-            share_with_exhibitors=form.share_with_exhibitors.data)
+            share_with_exhibitors=form.share_with_exhibitors.data, locale=current_language())
         try:
             registration = services.register(edition, data)
         except ServiceError as error:
             db.session.rollback()
             getattr(form, error.field if hasattr(form, error.field or "") else "email").errors.append(str(error))
         else:
-            registration.locale = current_language()
             db.session.commit()
             return redirect(url_for("visitors.confirmation", key=registration.access_key))
     return render_template("visitors/register.html", edition=edition, form=form)
