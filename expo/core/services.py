@@ -72,11 +72,13 @@ def _drop_after_commit(session, previous_transaction):
 # --- audit ---------------------------------------------------------------------------------------
 
 def audit(action: str, *, organizer_id: int | None, user_id: int | None = None, obj=None,
+          object_type: str | None = None, object_id: int | None = None,
           details: dict | None = None, ip: str | None = None) -> AuditEntry:
+    """Record who did what. The object is a row (``obj``) or named by table and id."""
     entry = AuditEntry(
         organizer_id=organizer_id, user_id=user_id, action=action, ip=ip, details=details or {},
-        object_type=obj.__tablename__ if obj is not None else None,
-        object_id=obj.id if obj is not None else None,
+        object_type=obj.__tablename__ if obj is not None else object_type,
+        object_id=obj.id if obj is not None else object_id,
     )
     db.session.add(entry)
     return entry

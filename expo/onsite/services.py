@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -35,31 +35,58 @@ class ScanForbidden(ServiceError):
     """The user may not make this kind of scan (an HTTP 403, not a refused badge)."""
 
 
+@dataclass(frozen=True)
+class ScanFacts:
+    """The stored scan row, as the scan path wrote it (no ORM object needed on the hot path)."""
+
+    id: int
+    kind: str
+    client_scan_id: str
+    result: str
+    reason: str | None
+    lead_id: int | None
+    scanned_at: datetime
+    received_at: datetime
+
+    @classmethod
+    def of(cls, scan: Scan) -> ScanFacts:
+        return cls(scan.id, scan.kind, scan.client_scan_id, scan.result, scan.reason, scan.lead_id,
+                   scan.scanned_at, scan.received_at)
+
+
 @dataclass
 class ScanOutcome:
-    scan: Scan
+    facts: ScanFacts
     registration: Registration | None
-    lead: Lead | None
     replayed: bool = False
 
     @property
     def result(self) -> str:
-        return self.scan.result
+        return self.facts.result
 
     @property
     def reason(self) -> str | None:
-        return self.scan.reason
+        return self.facts.reason
+
+    @property
+    def scan(self) -> Scan:
+        return db.session.get(Scan, self.facts.id)
+
+    @property
+    def lead(self) -> Lead | None:
+        return db.session.get(Lead, self.facts.lead_id) if self.facts.lead_id else None
 
     def as_dict(self) -> dict:
+        facts = self.facts
         return {
-            "result": self.scan.result,
-            "reason": self.scan.reason,
-            "kind": self.scan.kind,
-            "client_scan_id": self.scan.client_scan_id,
-            "scan_id": self.scan.id,
-            "lead_id": self.scan.lead_id,
-            "scanned_at": self.scan.scanned_at.isoformat(),
-            "received_at": self.scan.received_at.isoformat(),
+            "result": facts.result,
+            "reason": facts.reason,
+            "kind": facts.kind,
+            "client_scan_id": facts.client_scan_id,
+            "scan_id": facts.id,
+            "lead_id": facts.lead_id,
+            "scanned_at": facts.scanned_at.isoformat(),
+            "received_at": facts.received_at.isoformat(),
             "replayed": self.replayed,
             "visitor": self.visitor(),
         }
@@ -67,10 +94,10 @@ class ScanOutcome:
     def visitor(self) -> dict | None:
         """What the scanner may see: exhibitors get contact data only with the visitor's consent."""
         reg = self.registration
-        if reg is None or self.scan.result == "refused" and self.scan.reason != "not_admitted":
+        if reg is None or self.facts.result == "refused" and self.facts.reason != "not_admitted":
             return None
         person = reg.person
-        if self.scan.kind == "checkin":
+        if self.facts.kind == "checkin":
             return {"name": person.name, "company": person.company, "category": reg.category, "shared": True}
         if not reg.share_with_exhibitors:
             return {"category": reg.category, "shared": False}
@@ -134,25 +161,22 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
     if previous is not None:
         return _replay(previous)
 
-    scan = Scan(organizer_id=user.organizer_id, edition_id=edition.id, user_id=user.id,
-                exhibitor_id=exhibitor.id if exhibitor else None, kind=kind, client_scan_id=client_scan_id,
-                raw_code=code[:2000], gate=(gate or None) and gate[:60], scanned_at=scanned_at,
-                received_at=utcnow())
     registration, reason = verify_code(edition, code)
-    lead = None
+    row = {"organizer_id": user.organizer_id, "edition_id": edition.id, "user_id": user.id,
+           "exhibitor_id": exhibitor.id if exhibitor else None, "kind": kind, "client_scan_id": client_scan_id,
+           "raw_code": code[:2000], "gate": (gate or None) and gate[:60], "scanned_at": scanned_at,
+           "received_at": utcnow(), "reason": reason, "lead_id": None,
+           "registration_id": registration.id if registration is not None else None}
     try:
         with db.session.begin_nested():
             if reason is None and kind == "lead":
-                lead, scan.result = _capture_lead(exhibitor, registration, user, scanned_at)
-                scan.lead_id = lead.id
+                row["lead_id"], row["result"] = _capture_lead(exhibitor, registration, user, scanned_at)
             elif reason is None:
-                scan.result = _admit(registration, scanned_at)
+                row["result"] = _admit(registration, scanned_at)
             else:
-                scan.result = "refused"
-            scan.reason = reason
-            scan.registration_id = registration.id if registration is not None else None
-            db.session.add(scan)
-            db.session.flush()
+                row["result"] = "refused"
+            # A Core insert: the scan row is written once and never changed, it needs no unit of work.
+            scan_id = db.session.connection().execute(insert(Scan).values(row).returning(Scan.id)).scalar_one()
     except IntegrityError:
         # The same client_scan_id arrived twice at once: the first one's answer is the answer.
         previous = db.session.scalar(select(Scan).where(Scan.user_id == user.id,
@@ -160,13 +184,14 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
         if previous is None:
             raise
         return _replay(previous)
-    return ScanOutcome(scan, registration, lead)
+    facts = ScanFacts(scan_id, kind, client_scan_id, row["result"], reason, row["lead_id"], scanned_at,
+                      row["received_at"])
+    return ScanOutcome(facts, registration)
 
 
 def _replay(scan: Scan) -> ScanOutcome:
     registration = db.session.get(Registration, scan.registration_id) if scan.registration_id else None
-    lead = db.session.get(Lead, scan.lead_id) if scan.lead_id else None
-    return ScanOutcome(scan, registration, lead, replayed=True)
+    return ScanOutcome(ScanFacts.of(scan), registration, replayed=True)
 
 
 def verify_code(edition: Edition, code: str) -> tuple[Registration | None, str | None]:
@@ -190,20 +215,21 @@ def verify_code(edition: Edition, code: str) -> tuple[Registration | None, str |
 
 
 def _capture_lead(exhibitor: Exhibitor, registration: Registration, user, scanned_at: datetime):
-    lead = db.session.scalar(select(Lead).where(Lead.exhibitor_id == exhibitor.id,
-                                                Lead.registration_id == registration.id))
-    if lead is not None:
-        lead.scan_count += 1
-        lead.last_scanned_at = max(lead.last_scanned_at, scanned_at)
-        return lead, "duplicate"
-    lead = Lead(organizer_id=exhibitor.organizer_id, exhibitor_id=exhibitor.id, registration_id=registration.id,
-                captured_by_id=user.id, first_scanned_at=scanned_at, last_scanned_at=scanned_at)
-    db.session.add(lead)
-    db.session.flush()
-    audit("lead.captured", organizer_id=exhibitor.organizer_id, user_id=user.id, obj=lead,
-          details={"exhibitor_id": exhibitor.id, "registration_id": registration.id,
-                   "contact_shared": registration.share_with_exhibitors})
-    return lead, "ok"
+    """One lead per (exhibitor, registration): a re-scan counts on the existing one. Returns (lead id, result)."""
+    existing = db.session.execute(select(Lead.id, Lead.last_scanned_at).where(
+        Lead.exhibitor_id == exhibitor.id, Lead.registration_id == registration.id)).first()
+    if existing is not None:
+        db.session.execute(update(Lead).where(Lead.id == existing.id).values(
+            scan_count=Lead.scan_count + 1, last_scanned_at=max(existing.last_scanned_at, scanned_at)))
+        return existing.id, "duplicate"
+    lead_id = db.session.connection().execute(insert(Lead).values(
+        organizer_id=exhibitor.organizer_id, exhibitor_id=exhibitor.id, registration_id=registration.id,
+        captured_by_id=user.id, notes="", scan_count=1, first_scanned_at=scanned_at,
+        last_scanned_at=scanned_at).returning(Lead.id)).scalar_one()
+    audit("lead.captured", organizer_id=exhibitor.organizer_id, user_id=user.id, object_type="leads",
+          object_id=lead_id, details={"exhibitor_id": exhibitor.id, "registration_id": registration.id,
+                                      "contact_shared": registration.share_with_exhibitors})
+    return lead_id, "ok"
 
 
 def _admit(registration: Registration, scanned_at: datetime) -> str:
