@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -73,15 +73,14 @@ def _drop_after_commit(session, previous_transaction):
 
 def audit(action: str, *, organizer_id: int | None, user_id: int | None = None, obj=None,
           object_type: str | None = None, object_id: int | None = None,
-          details: dict | None = None, ip: str | None = None) -> AuditEntry:
-    """Record who did what. The object is a row (``obj``) or named by table and id."""
-    entry = AuditEntry(
+          details: dict | None = None, ip: str | None = None) -> None:
+    """Record who did what, in the current transaction. The object is a flushed row (``obj``) or named
+    by table and id. A plain INSERT: entries are never changed, so they need no unit of work."""
+    db.session.connection().execute(insert(AuditEntry).values(
         organizer_id=organizer_id, user_id=user_id, action=action, ip=ip, details=details or {},
         object_type=obj.__tablename__ if obj is not None else object_type,
         object_id=obj.id if obj is not None else object_id,
-    )
-    db.session.add(entry)
-    return entry
+    ))
 
 
 def audit_log(scope: Scope, limit: int = 200) -> list[AuditEntry]:
