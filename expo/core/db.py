@@ -26,3 +26,19 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+def take_write_lock(session) -> None:
+    """Before reads that decide a write (is there a lead already?), on SQLite take the write lock now.
+
+    SQLite lets one writer in at a time. A transaction that reads first and writes later cannot
+    upgrade once another writer has committed in between ("database is locked" at once, no waiting).
+    BEGIN IMMEDIATE makes it wait its turn instead (busy_timeout) and then read what that writer
+    wrote. PostgreSQL needs nothing: row locks and unique indexes do this job there.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.driver_connection
+    if not driver.in_transaction:
+        driver.execute("BEGIN IMMEDIATE")

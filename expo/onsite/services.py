@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..core import badges
-from ..core.db import utcnow
+from ..core.db import take_write_lock, utcnow
 from ..core.models import Edition
 from ..core.permissions import CHECK_IN, SCAN_LEADS, VIEW_ALL_LEADS, has_permission
 from ..core.scoping import Scope, get_scoped, scoped
@@ -167,23 +167,28 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
            "raw_code": code[:2000], "gate": (gate or None) and gate[:60], "scanned_at": scanned_at,
            "received_at": utcnow(), "reason": reason, "lead_id": None,
            "registration_id": registration.id if registration is not None else None}
-    try:
-        with db.session.begin_nested():
-            if reason is None and kind == "lead":
-                row["lead_id"], row["result"] = _capture_lead(exhibitor, registration, user, scanned_at)
-            elif reason is None:
-                row["result"] = _admit(registration, scanned_at)
-            else:
-                row["result"] = "refused"
-            # A Core insert: the scan row is written once and never changed, it needs no unit of work.
-            scan_id = db.session.connection().execute(insert(Scan).values(row).returning(Scan.id)).scalar_one()
-    except IntegrityError:
-        # The same client_scan_id arrived twice at once: the first one's answer is the answer.
-        previous = db.session.scalar(select(Scan).where(Scan.user_id == user.id,
-                                                        Scan.client_scan_id == client_scan_id))
-        if previous is None:
-            raise
-        return _replay(previous)
+    take_write_lock(db.session)
+    for attempt in (1, 2):
+        try:
+            with db.session.begin_nested():
+                if reason is None and kind == "lead":
+                    row["lead_id"], row["result"] = _capture_lead(exhibitor, registration, user, scanned_at)
+                elif reason is None:
+                    row["result"] = _admit(registration, scanned_at)
+                else:
+                    row["result"] = "refused"
+                # A Core insert: the scan row is written once and never changed, it needs no unit of work.
+                scan_id = db.session.connection().execute(insert(Scan).values(row).returning(Scan.id)).scalar_one()
+            break
+        except IntegrityError:
+            # The same client_scan_id arrived twice at once: the first one's answer is the answer.
+            previous = db.session.scalar(select(Scan).where(Scan.user_id == user.id,
+                                                            Scan.client_scan_id == client_scan_id))
+            if previous is not None:
+                return _replay(previous)
+            if attempt == 2:
+                raise
+            # Another device of the exhibitor created this lead a moment ago: try again, as a re-scan.
     facts = ScanFacts(scan_id, kind, client_scan_id, row["result"], reason, row["lead_id"], scanned_at,
                       row["received_at"])
     return ScanOutcome(facts, registration)
