@@ -2,14 +2,17 @@
 EXPO_TEST_DATABASE_URL is set), emptied after every test, and factories for the domain objects."""
 from __future__ import annotations
 
+import html
 import os
+import re
 import uuid
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from expo import create_app
 from expo.core import services as core
@@ -172,3 +175,21 @@ class Browser:
 
 def new_scan_id() -> str:
     return str(uuid.uuid4())
+
+
+def field_errors(page: str, name: str) -> list[str]:
+    """The error messages shown in the form field (``<div class="field">``) holding the input ``name``."""
+    for chunk in page.split('<div class="field')[1:]:
+        chunk = chunk.split("</div>", 1)[0]
+        if re.search(rf'name="{re.escape(name)}"', chunk):
+            return [html.unescape(m) for m in re.findall(r'<span class="error">(.*?)</span>', chunk, re.S)]
+    raise AssertionError(f"no field {name!r} on the page")
+
+
+def redirect_path(response) -> str:
+    assert response.status_code == 302, (response.status_code, response.get_data(as_text=True)[:2000])
+    return urlsplit(response.headers["Location"]).path
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))

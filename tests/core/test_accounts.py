@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 import uuid
 from urllib.parse import urlsplit
@@ -14,17 +13,8 @@ from werkzeug.security import check_password_hash
 from expo.core.models import ApiToken, User
 from expo.extensions import db
 
-from ..conftest import PASSWORD, Browser, csrf_token, login, new_scan_id
+from ..conftest import PASSWORD, Browser, csrf_token, field_errors, login, new_scan_id
 from ..test_access import Tenant, build_url
-
-
-def field_errors(page: str, name: str) -> list[str]:
-    """The error messages shown in the form field (``<div class="field">``) holding the input ``name``."""
-    for chunk in page.split('<div class="field')[1:]:
-        chunk = chunk.split("</div>", 1)[0]
-        if re.search(rf'name="{re.escape(name)}"', chunk):
-            return [html.unescape(m) for m in re.findall(r'<span class="error">(.*?)</span>', chunk, re.S)]
-    raise AssertionError(f"no field {name!r} on the page")
 
 
 def signed_in_user_id(client):

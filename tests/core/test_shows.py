@@ -4,37 +4,18 @@ from __future__ import annotations
 import html
 import re
 from datetime import date
-from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from expo.core import services as core
 from expo.core.models import Category, Edition, Show
 from expo.extensions import db
 from expo.visitors.models import Person, Registration
 
-from ..conftest import Browser, csrf_token
+from ..conftest import Browser, count, csrf_token, field_errors, redirect_path
 
 CONSENT = "我同意主办方存储并使用我的登记信息 / I agree that the organizer stores my registration data."
-
-
-def field_errors(page: str, name: str) -> list[str]:
-    """The error messages shown in the form field (``<div class="field">``) holding the input ``name``."""
-    for chunk in page.split('<div class="field')[1:]:
-        chunk = chunk.split("</div>", 1)[0]
-        if re.search(rf'name="{re.escape(name)}"', chunk):
-            return [html.unescape(m) for m in re.findall(r'<span class="error">(.*?)</span>', chunk, re.S)]
-    raise AssertionError(f"no field {name!r} on the page")
-
-
-def redirect_path(response) -> str:
-    assert response.status_code == 302, (response.status_code, response.get_data(as_text=True)[:2000])
-    return urlsplit(response.headers["Location"]).path
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def option_value(page: str, text: str) -> str:

@@ -1,40 +1,18 @@
 """Exhibitors: the organizer adds one with its admin account; the admin keeps the company profile and staff."""
 from __future__ import annotations
 
-import html
-import re
 from datetime import timedelta
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
 from expo.core.models import AuditEntry, User
-from expo.extensions import db
 from expo.exhibitors.models import Company, Exhibitor
+from expo.extensions import db
 
-from ..conftest import Browser, login
-
-
-def field_errors(page: str, name: str) -> list[str]:
-    """The error messages shown in the form field (``<div class="field">``) holding the input ``name``."""
-    for chunk in page.split('<div class="field')[1:]:
-        chunk = chunk.split("</div>", 1)[0]
-        if re.search(rf'name="{re.escape(name)}"', chunk):
-            return [html.unescape(m) for m in re.findall(r'<span class="error">(.*?)</span>', chunk, re.S)]
-    raise AssertionError(f"no field {name!r} on the page")
-
-
-def redirect_path(response) -> str:
-    assert response.status_code == 302, (response.status_code, response.get_data(as_text=True)[:2000])
-    return urlsplit(response.headers["Location"]).path
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
+from ..conftest import Browser, count, field_errors, login, redirect_path
 
 ADMIN_PASSWORD = "hongda-admin-42"
 

@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from expo.core import badges
 from expo.core import services as core
@@ -17,7 +17,7 @@ from expo.extensions import db
 from expo.onsite.models import Lead, Scan
 from expo.visitors import services as visitor_services
 
-from ..conftest import csrf_token, login, new_scan_id
+from ..conftest import count, csrf_token, login, new_scan_id
 
 SCANS = "/api/v1/scans"
 BATCH = "/api/v1/scans/batch"
@@ -52,10 +52,6 @@ def code_of(registration) -> str:
 
 def all_scans() -> list[Scan]:
     return list(db.session.scalars(select(Scan).order_by(Scan.id)))
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def b32(raw: bytes) -> str:
