@@ -41,6 +41,7 @@ HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 EDITION = "->/org/editions/{edition_id}"
 REG = "->/org/editions/{edition_id}/registrations/{registration_id}"
+EXHIBITORS = "->/org/editions/{edition_id}/exhibitors"
 
 # fmt: off
 #                                             anonymous   owner    manager  sales    onsite   analyst  exh.admin  booth_staff
@@ -67,6 +68,7 @@ EXPECTED = {
     ("core.healthz", "GET"):                   ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("exhibitors.edition_exhibitors", "GET"):  ("login",  "200",    "200",    "200",    "403",    "403",    "403",     "403"),
     ("exhibitors.edition_exhibitors", "POST"): ("login",  "200",    "200",    "200",    "403",    "403",    "403",     "403"),
+    ("exhibitors.exhibitor_status", "POST"):   ("login",  EXHIBITORS, EXHIBITORS, EXHIBITORS, "403", "403",    "403",     "403"),
     ("exhibitors.portal", "GET"):              ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "->/portal/scan"),
     ("exhibitors.portal", "POST"):             ("login",  "403",    "403",    "403",    "403",    "403",    "->/portal", "->/portal/scan"),
     ("exhibitors.staff", "GET"):               ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "403"),
@@ -103,7 +105,7 @@ FOREIGN_OVERRIDES = {
 }
 
 # URL parameters that name a row of one organizer (filled from the other organizer in the foreign walk).
-ID_PARAMS = {"edition_id", "show_id", "lead_id", "token_id", "registration_id"}
+ID_PARAMS = {"edition_id", "show_id", "lead_id", "token_id", "registration_id", "exhibitor_id"}
 # URL parameters of public pages (a slug or a visitor's key is its own authorization).
 PUBLIC_PARAMS = {"slug", "key", "code"}
 
@@ -129,7 +131,8 @@ def _cases():
 
 # Endpoints whose rule has an id parameter; written out so that parametrization needs no app.
 ENDPOINTS_WITH_IDS = {"core.revoke_token", "core.show", "core.new_edition", "core.edition",
-                      "exhibitors.edition_exhibitors", "visitors.registrations", "visitors.registration",
+                      "exhibitors.edition_exhibitors", "exhibitors.exhibitor_status",
+                      "visitors.registrations", "visitors.registration",
                       "visitors.print_badge", "visitors.reissue_badge", "visitors.cancel_registration",
                       "onsite.checkin", "onsite.lead",
                       "postshow.report"}
@@ -169,7 +172,8 @@ class Tenant:
         token_owner = role if role in self.tokens else "owner"
         return {"edition_id": self.edition.id, "show_id": self.show.id, "lead_id": self.lead.id,
                 "token_id": self.tokens[token_owner][0].id, "slug": self.edition.slug,
-                "key": self.registration.access_key, "code": "en", "registration_id": self.registration.id}
+                "key": self.registration.access_key, "code": "en", "registration_id": self.registration.id,
+                "exhibitor_id": self.exhibitor.id}
 
 
 @pytest.fixture

@@ -92,6 +92,8 @@ def exhibitors(scope: Scope, edition: Edition) -> list[Exhibitor]:
 def set_status(exhibitor: Exhibitor, status: str, *, actor_id: int | None = None) -> None:
     if status not in EXHIBITOR_STATUSES:
         raise ServiceError(_l("Unknown status."), "status")
+    if status == exhibitor.status:
+        return
     audit("exhibitor.status", organizer_id=exhibitor.organizer_id, user_id=actor_id, obj=exhibitor,
           details={"from": exhibitor.status, "to": status})
     exhibitor.status = status

@@ -1,5 +1,5 @@
 """Organizer: the exhibitors of an edition. Exhibitor portal: company profile and staff."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +13,7 @@ from ..core.templating import label
 from ..extensions import db
 from . import services
 from .forms import STAFF_ROLES, CompanyForm, ExhibitorForm, StaffForm
-from .models import EXHIBITOR_STATUSES
+from .models import EXHIBITOR_STATUSES, Exhibitor
 
 bp = Blueprint("exhibitors", __name__)
 
@@ -42,8 +42,27 @@ def edition_exhibitors(edition_id):
             db.session.commit()
             flash(_("Exhibitor added; its admin can sign in now."), "success")
             return redirect(url_for("exhibitors.edition_exhibitors", edition_id=edition.id))
-    return render_template("exhibitors/list.html", edition=edition, form=form,
+    return render_template("exhibitors/list.html", edition=edition, form=form, statuses=EXHIBITOR_STATUSES,
                            exhibitors=services.exhibitors(scope, edition))
+
+
+@bp.route("/org/editions/<int:edition_id>/exhibitors/<int:exhibitor_id>/status", methods=["POST"])
+@require(perm.MANAGE_EXHIBITORS, organizer=True)
+def exhibitor_status(edition_id, exhibitor_id):
+    """Move an exhibitor along the booth-sales pipeline."""
+    scope = current_scope()
+    edition = get_scoped_or_404(Edition, edition_id, scope)
+    exhibitor = get_scoped_or_404(Exhibitor, exhibitor_id, scope)
+    if exhibitor.edition_id != edition.id:
+        abort(404)
+    try:
+        services.set_status(exhibitor, request.form.get("status", ""), actor_id=current_user.id)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Status of %(company)s changed.", company=exhibitor.company.name), "success")
+    return redirect(url_for("exhibitors.edition_exhibitors", edition_id=edition.id))
 
 
 @bp.route("/portal", methods=["GET", "POST"])

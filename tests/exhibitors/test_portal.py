@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from expo.core.models import AuditEntry, User
+from expo.core.models import AuditEntry, Organizer, User
 from expo.exhibitors.models import Company, Exhibitor
 from expo.extensions import db
 
@@ -222,3 +222,23 @@ def test_organizer_cannot_open_the_portal(app, fair):
     browser = Browser(app, fair["owner"])
     assert browser.get("/portal").status_code == 403
     assert browser.get("/portal/staff").status_code == 403
+
+
+def test_organizer_moves_an_exhibitor_along_the_pipeline(app, make):
+    edition = make.edition()
+    exhibitor = make.exhibitor(edition, "Pipeline Furniture Co.")
+    exhibitor.status = "negotiating"
+    sales = make.user("sales", db.session.get(Organizer, edition.organizer_id))
+    db.session.commit()
+    browser = Browser(app, sales)
+    url = f"/org/editions/{edition.id}/exhibitors/{exhibitor.id}/status"
+    assert redirect_path(browser.post(url, data={"status": "contracted"})) == f"/org/editions/{edition.id}/exhibitors"
+    db.session.refresh(exhibitor)
+    assert exhibitor.status == "contracted"
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "exhibitor.status"))
+    assert entry.details == {"from": "negotiating", "to": "contracted"} and entry.user_id == sales.id
+    browser.post(url, data={"status": "sold-out"})  # not a pipeline status: refused, nothing changes
+    db.session.refresh(exhibitor)
+    assert exhibitor.status == "contracted"
+    page = browser.get(f"/org/editions/{edition.id}/exhibitors").get_data(as_text=True)
+    assert '<option value="contracted" selected>' in page
