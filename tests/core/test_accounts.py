@@ -149,6 +149,7 @@ def _form_data(tenant: Tenant) -> dict[str, dict]:
             "company_name": f"Forged Co {n}", "country": "CN", "hall": "9", "stand": "Z1", "area_m2": "18",
             "status": "contracted", "admin_name": "Forged Admin", "admin_email": f"forged.admin.{n}@example.com",
             "admin_password": "forged-password-1"},
+        "exhibitors.exhibitor_status": {"status": "cancelled"},
         "exhibitors.portal": {"name": "Forged company name", "country": "US", "website": "https://forged.example",
                               "email": "forged@example.com", "phone": "1", "description": "forged"},
         "exhibitors.staff": {"name": "Forged Staff", "email": f"forged.staff.{n}@example.com",
@@ -165,7 +166,8 @@ def _form_data(tenant: Tenant) -> dict[str, dict]:
 
 # Endpoints whose form takes a POST; written out so that parametrization needs no app.
 POST_FORMS = ("core.login", "core.logout", "core.profile", "core.revoke_token", "core.new_show", "core.show",
-              "core.new_edition", "core.edition", "exhibitors.edition_exhibitors", "exhibitors.portal",
+              "core.new_edition", "core.edition", "exhibitors.edition_exhibitors", "exhibitors.exhibitor_status",
+              "exhibitors.portal",
               "exhibitors.staff", "visitors.register", "visitors.reissue_badge", "visitors.cancel_registration",
               "onsite.scanner", "onsite.checkin", "onsite.lead")
 
