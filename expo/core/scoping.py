@@ -43,3 +43,11 @@ def get_scoped_or_404(model, ident, scope: Scope):
     if row is None:
         abort(404)
     return row
+
+
+def get_in_edition_or_404(model, ident, edition_id: int, scope: Scope):
+    """A row addressed under its edition's URL; under another edition's URL it does not exist."""
+    row = get_scoped_or_404(model, ident, scope)
+    if row.edition_id != edition_id:
+        abort(404)
+    return row

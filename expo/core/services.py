@@ -139,6 +139,13 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def record_failed_sign_in(email: str, *, ip: str | None) -> None:
+    """In the log of the organizer whose account it was, so that guessing attempts are seen."""
+    target = user_by_email(email)
+    audit("user.login_failed", organizer_id=target.organizer_id if target else None,
+          details={"email": email[:254]}, ip=ip)
+
+
 def user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 

@@ -31,9 +31,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
-            target = services.user_by_email(form.email.data)  # so its organizer sees guessing attempts
-            services.audit("user.login_failed", organizer_id=target.organizer_id if target else None,
-                           details={"email": form.email.data[:254]}, ip=client_ip())
+            services.record_failed_sign_in(form.email.data, ip=client_ip())
             db.session.commit()
             form.password.errors.append(_("Wrong email or password."))
         else:

@@ -1,5 +1,5 @@
 """Organizer: the exhibitors of an edition. Exhibitor portal: company profile and staff."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -7,7 +7,7 @@ from ..core import permissions as perm
 from ..core.auth import current_scope, require
 from ..core.forms import choices
 from ..core.models import Edition
-from ..core.scoping import get_scoped_or_404
+from ..core.scoping import get_in_edition_or_404, get_scoped_or_404
 from ..core.services import ServiceError
 from ..core.templating import label
 from ..extensions import db
@@ -50,11 +50,7 @@ def edition_exhibitors(edition_id):
 @require(perm.MANAGE_EXHIBITORS, organizer=True)
 def exhibitor_status(edition_id, exhibitor_id):
     """Move an exhibitor along the booth-sales pipeline."""
-    scope = current_scope()
-    edition = get_scoped_or_404(Edition, edition_id, scope)
-    exhibitor = get_scoped_or_404(Exhibitor, exhibitor_id, scope)
-    if exhibitor.edition_id != edition.id:
-        abort(404)
+    exhibitor = get_in_edition_or_404(Exhibitor, exhibitor_id, edition_id, current_scope())
     try:
         services.set_status(exhibitor, request.form.get("status", ""), actor_id=current_user.id)
     except ServiceError as error:
@@ -62,7 +58,7 @@ def exhibitor_status(edition_id, exhibitor_id):
     else:
         db.session.commit()
         flash(_("Status of %(company)s changed.", company=exhibitor.company.name), "success")
-    return redirect(url_for("exhibitors.edition_exhibitors", edition_id=edition.id))
+    return redirect(url_for("exhibitors.edition_exhibitors", edition_id=edition_id))
 
 
 @bp.route("/portal", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ from ..core import permissions as perm
 from ..core.auth import current_scope, require
 from ..core.forms import choices
 from ..core.models import Edition
-from ..core.scoping import get_scoped_or_404
+from ..core.scoping import get_in_edition_or_404, get_scoped_or_404
 from ..core.services import ServiceError, audit, category_tree
 from ..core.templating import current_language, label
 from ..extensions import db
@@ -92,12 +92,7 @@ def registrations(edition_id):
 
 
 def _registration_in_edition(edition_id, registration_id):
-    scope = current_scope()
-    edition = get_scoped_or_404(Edition, edition_id, scope)
-    registration = get_scoped_or_404(Registration, registration_id, scope)
-    if registration.edition_id != edition.id:
-        abort(404)
-    return registration
+    return get_in_edition_or_404(Registration, registration_id, edition_id, current_scope())
 
 
 @bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>")
