@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .config import ROOT, Config
-from .extensions import babel, celery_init_app, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, migrate
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -34,17 +34,20 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.localize_callback = str
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "UTC")
-    celery_init_app(app)
+    from .core.tasks import init_celery
+
+    init_celery(app)
     from .core import tasks as _core_tasks  # noqa: F401  (register the Celery tasks)
     from .core.views import bp as core_bp
     from .exhibitors.views import bp as exhibitors_bp
+    from .leads.views import bp as leads_bp
     from .onsite.api import bp as api_bp
     from .onsite.views import bp as onsite_bp
     from .postshow.views import bp as postshow_bp
     from .visitors import tasks as _visitor_tasks  # noqa: F401
     from .visitors.views import bp as visitors_bp
 
-    for blueprint in (core_bp, exhibitors_bp, visitors_bp, onsite_bp, postshow_bp, api_bp):
+    for blueprint in (core_bp, exhibitors_bp, visitors_bp, leads_bp, onsite_bp, postshow_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens; session callers are checked in api.py
 

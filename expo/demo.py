@@ -18,7 +18,8 @@ from .core.models import Organizer, User
 from .core.scoping import Scope
 from .exhibitors import services as exhibitor_services
 from .extensions import db
-from .onsite.models import Lead, Scan
+from .leads.models import Lead
+from .onsite.models import Scan
 from .visitors.models import Person, Registration, registration_interests
 
 DEMO_PASSWORD = "expo-demo-2026"

@@ -1,6 +1,4 @@
 """Extension objects, bound to the app in create_app()."""
-from celery import Celery, Task
-from flask import Flask
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -21,16 +19,3 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-
-
-def celery_init_app(app: Flask) -> Celery:
-    class FlaskTask(Task):
-        def __call__(self, *args, **kwargs):
-            with app.app_context():
-                return self.run(*args, **kwargs)
-
-    celery_app = Celery(app.name, task_cls=FlaskTask)
-    celery_app.config_from_object(app.config["CELERY"])
-    celery_app.set_default()
-    app.extensions["celery"] = celery_app
-    return celery_app

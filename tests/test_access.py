@@ -87,10 +87,10 @@ EXPECTED = {
     ("onsite.scanner", "POST"):                ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "200"),
     ("onsite.checkin", "GET"):                 ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
     ("onsite.checkin", "POST"):                ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
-    ("onsite.leads", "GET"):                   ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "200"),
-    ("onsite.lead", "GET"):                    ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "200"),
-    ("onsite.lead", "POST"):                   ("login",  "403",    "403",    "403",    "403",    "403",    "->/portal/leads", "->/portal/leads"),
-    ("onsite.leads_csv", "GET"):               ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "403"),
+    ("leads.leads", "GET"):                   ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "200"),
+    ("leads.lead", "GET"):                    ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "200"),
+    ("leads.lead", "POST"):                   ("login",  "403",    "403",    "403",    "403",    "403",    "->/portal/leads", "->/portal/leads"),
+    ("leads.leads_csv", "GET"):               ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "403"),
     ("postshow.report", "GET"):                ("login",  "200",    "200",    "200",    "403",    "200",    "403",     "403"),
     ("api.scan", "POST"):                      ("401",    "200",    "200",    "403",    "200",    "403",    "200",     "200"),
     ("api.scan_batch", "POST"):                ("401",    "200",    "200",    "item403", "200",   "item403", "200",    "200"),
@@ -134,7 +134,7 @@ ENDPOINTS_WITH_IDS = {"core.revoke_token", "core.show", "core.new_edition", "cor
                       "exhibitors.edition_exhibitors", "exhibitors.exhibitor_status",
                       "visitors.registrations", "visitors.registration",
                       "visitors.print_badge", "visitors.reissue_badge", "visitors.cancel_registration",
-                      "onsite.checkin", "onsite.lead",
+                      "onsite.checkin", "leads.lead",
                       "postshow.report"}
 
 

@@ -13,7 +13,8 @@ from expo.core.models import Category, Edition, Organizer, Show, User
 from expo.core.scoping import Scope
 from expo.exhibitors.models import Company, Exhibitor
 from expo.extensions import db
-from expo.onsite.models import Lead, Scan
+from expo.leads.models import Lead
+from expo.onsite.models import Scan
 from expo.postshow.services import edition_report
 from expo.visitors.models import Registration
 from expo.visitors.services import badge_code

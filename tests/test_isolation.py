@@ -19,8 +19,10 @@ from expo.core.models import Category, Edition, User
 from expo.core.scoping import Scope
 from expo.exhibitors.models import Exhibitor
 from expo.extensions import db
+from expo.leads import services as leads_services
 from expo.onsite import services as onsite
-from expo.onsite.models import Lead, Scan
+from expo.leads.models import Lead
+from expo.onsite.models import Scan
 from expo.visitors import services as visitor_services
 
 from .conftest import Browser
@@ -57,7 +59,7 @@ def w(make):
     a.l2 = lead_scan(a.e1_admin, a.arthur)
     a.l3 = lead_scan(a.e2_booth, a.anna)
     a.l4 = lead_scan(a.e2_admin, a.alice)
-    onsite.update_lead(a.l4, rating="hot", notes="E2-confidential-note", actor_id=a.e2_admin.id)
+    leads_services.update_lead(a.l4, rating="hot", notes="E2-confidential-note", actor_id=a.e2_admin.id)
 
     b = SimpleNamespace()
     b.organizer = make.organizer("Beta Fairs")

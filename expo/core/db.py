@@ -1,8 +1,11 @@
 """Column types and helpers shared by every module's models."""
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, event
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
+
+from ..extensions import db
 
 
 def utcnow() -> datetime:
@@ -42,3 +45,21 @@ def take_write_lock(session) -> None:
     driver = connection.connection.driver_connection
     if not driver.in_transaction:
         driver.execute("BEGIN IMMEDIATE")
+
+
+def on_commit(callback) -> None:
+    """Run ``callback()`` after the current transaction commits; drop it if the transaction rolls back."""
+    db.session.info.setdefault("after_commit", []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session):
+    callbacks = session.info.pop("after_commit", [])
+    for callback in callbacks:
+        callback()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_commit(session, previous_transaction):
+    if previous_transaction.parent is None:
+        session.info.pop("after_commit", None)

@@ -2,7 +2,7 @@
 
 Plain functions with explicit arguments. They flush, never commit: the caller (a view, an API
 call, a CLI command, a Celery task) commits once. Work that must wait for that commit (handing
-mail to the worker) is registered with ``on_commit``.
+mail to the worker) is a task: the task base (``core.tasks``) dispatches it after the commit.
 """
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, insert, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import insert, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from . import badges
+from . import badge_codes
 from .db import utcnow
 from .models import (
     EDITION_STATUSES,
@@ -47,26 +47,6 @@ class ServiceError(ValueError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
-
-
-# --- after-commit hooks --------------------------------------------------------------------------
-
-def on_commit(callback) -> None:
-    """Run ``callback()`` after the current transaction commits; drop it if the transaction rolls back."""
-    db.session.info.setdefault("after_commit", []).append(callback)
-
-
-@event.listens_for(Session, "after_commit")
-def _run_after_commit(session):
-    callbacks = session.info.pop("after_commit", [])
-    for callback in callbacks:
-        callback()
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_after_commit(session, previous_transaction):
-    if previous_transaction.parent is None:
-        session.info.pop("after_commit", None)
 
 
 # --- audit ---------------------------------------------------------------------------------------
@@ -234,7 +214,7 @@ def create_edition(scope: Scope, show: Show, name: str, starts_on: date, ends_on
         raise ServiceError(_l("Unknown time zone."), "timezone") from None
     if status not in EDITION_STATUSES:
         raise ServiceError(_l("Unknown status."), "status")
-    private, public = badges.generate_keypair()
+    private, public = badge_codes.generate_keypair()
     edition = Edition(organizer_id=scope.organizer_id, show=show, name=name.strip(), starts_on=starts_on,
                       ends_on=ends_on, venue=venue.strip(), timezone=timezone, status=status,
                       consent_text=consent_text or DEFAULT_CONSENT, consent_version="1",

@@ -1,10 +1,10 @@
-"""Scans (facts, refused ones too) and the leads that exhibitors capture by scanning badges."""
+"""Scans: every read of a badge code is a fact, refused ones too."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.db import UTCDateTime, utcnow
 from ..core.models import _in
@@ -12,28 +12,6 @@ from ..extensions import db
 
 SCAN_KINDS = ("lead", "checkin")
 SCAN_RESULTS = ("ok", "duplicate", "refused")
-LEAD_RATINGS = ("hot", "warm", "cold")
-
-
-class Lead(db.Model):
-    __tablename__ = "leads"
-    __table_args__ = (
-        UniqueConstraint("exhibitor_id", "registration_id"),
-        CheckConstraint(f"rating IS NULL OR {_in('rating', LEAD_RATINGS)}", name="valid_rating"),
-    )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
-    exhibitor_id: Mapped[int] = mapped_column(ForeignKey("exhibitors.id"), index=True)
-    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id"), index=True)
-    captured_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    rating: Mapped[str | None] = mapped_column(String(4))
-    notes: Mapped[str] = mapped_column(Text, default="")
-    scan_count: Mapped[int] = mapped_column(default=1)
-    first_scanned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_scanned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    registration = relationship("Registration")
-    captured_by = relationship("User")
 
 
 class Scan(db.Model):

@@ -1,31 +1,31 @@
-"""On-site: verifying badge codes, check-in at the gate, lead capture at the booth, lead lists.
+"""On-site: verifying badge codes, check-in at the gate, scans at the booth (the lead is the leads module's).
 
 The scan is the hot path. It costs: the idempotency look-up, the registration (by primary key),
 the lead or previous check-in, and the inserts, then one commit by the caller.
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from ..core import badges
+from ..core import badge_codes
 from ..core.db import take_write_lock, utcnow
 from ..core.models import Edition
-from ..core.permissions import CHECK_IN, SCAN_LEADS, VIEW_ALL_LEADS, has_permission
+from ..core.permissions import CHECK_IN, SCAN_LEADS, has_permission
 from ..core.scoping import Scope, get_scoped, scoped
 from ..core.services import ServiceError, audit
-from ..exhibitors.models import Exhibitor
 from ..extensions import db
-from ..visitors.models import Person, Registration
-from .models import LEAD_RATINGS, SCAN_KINDS, Lead, Scan
+from ..leads import services as leads
+from ..leads.models import Lead
+from ..visitors.models import Registration
+from ..visitors.services import visible_to_exhibitor
+from .models import SCAN_KINDS, Scan
 
 REFUSAL_REASONS = ("malformed", "unsupported_version", "other_edition", "invalid_signature",
                    "unknown_registration", "revoked", "not_admitted")
@@ -92,18 +92,14 @@ class ScanOutcome:
         }
 
     def visitor(self) -> dict | None:
-        """What the scanner may see: exhibitors get contact data only with the visitor's consent."""
+        """What the scanner may see: entrance staff the name; exhibitors what the visitor agreed to share."""
         reg = self.registration
         if reg is None or self.facts.result == "refused" and self.facts.reason != "not_admitted":
             return None
-        person = reg.person
         if self.facts.kind == "checkin":
+            person = reg.person
             return {"name": person.name, "company": person.company, "category": reg.category, "shared": True}
-        if not reg.share_with_exhibitors:
-            return {"category": reg.category, "shared": False}
-        return {"name": person.name, "company": person.company, "job_title": person.job_title,
-                "country": person.country, "email": person.email, "phone": person.phone,
-                "category": reg.category, "shared": True}
+        return visible_to_exhibitor(reg)
 
 
 def current_edition(scope: Scope) -> Edition | None:
@@ -172,7 +168,7 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
         try:
             with db.session.begin_nested():
                 if reason is None and kind == "lead":
-                    row["lead_id"], row["result"] = _capture_lead(exhibitor, registration, user, scanned_at)
+                    row["lead_id"], row["result"] = leads.capture_lead(exhibitor, registration, user, scanned_at)
                 elif reason is None:
                     row["result"] = _admit(registration, scanned_at)
                 else:
@@ -202,12 +198,12 @@ def _replay(scan: Scan) -> ScanOutcome:
 def verify_code(edition: Edition, code: str) -> tuple[Registration | None, str | None]:
     """The registration a code names for this edition, or the reason it must be refused."""
     try:
-        claim = badges.read_badge(code)
-    except badges.BadgeRefused as refused:
+        claim = badge_codes.read_badge(code)
+    except badge_codes.BadgeRefused as refused:
         return None, refused.reason
     if claim.edition_id != edition.id:
         return None, "other_edition"
-    if not badges.signature_valid(claim, edition.verify_key):
+    if not badge_codes.signature_valid(claim, edition.verify_key):
         return None, "invalid_signature"
     registration = db.session.get(Registration, claim.registration_id, options=[joinedload(Registration.person)])
     if registration is None or registration.edition_id != edition.id:
@@ -219,24 +215,6 @@ def verify_code(edition: Edition, code: str) -> tuple[Registration | None, str |
     return registration, None
 
 
-def _capture_lead(exhibitor: Exhibitor, registration: Registration, user, scanned_at: datetime):
-    """One lead per (exhibitor, registration): a re-scan counts on the existing one. Returns (lead id, result)."""
-    existing = db.session.execute(select(Lead.id, Lead.last_scanned_at).where(
-        Lead.exhibitor_id == exhibitor.id, Lead.registration_id == registration.id)).first()
-    if existing is not None:
-        db.session.execute(update(Lead).where(Lead.id == existing.id).values(
-            scan_count=Lead.scan_count + 1, last_scanned_at=max(existing.last_scanned_at, scanned_at)))
-        return existing.id, "duplicate"
-    lead_id = db.session.connection().execute(insert(Lead).values(
-        organizer_id=exhibitor.organizer_id, exhibitor_id=exhibitor.id, registration_id=registration.id,
-        captured_by_id=user.id, notes="", scan_count=1, first_scanned_at=scanned_at,
-        last_scanned_at=scanned_at).returning(Lead.id)).scalar_one()
-    audit("lead.captured", organizer_id=exhibitor.organizer_id, user_id=user.id, object_type="leads",
-          object_id=lead_id, details={"exhibitor_id": exhibitor.id, "registration_id": registration.id,
-                                      "contact_shared": registration.share_with_exhibitors})
-    return lead_id, "ok"
-
-
 def _admit(registration: Registration, scanned_at: datetime) -> str:
     """Admitted once per show day (in the edition's time zone); a second entry that day is a duplicate."""
     zone = ZoneInfo(registration.edition.timezone)
@@ -246,65 +224,6 @@ def _admit(registration: Registration, scanned_at: datetime) -> str:
         Scan.registration_id == registration.id, Scan.kind == "checkin", Scan.result == "ok",
         Scan.scanned_at >= day_start, Scan.scanned_at < day_start + timedelta(days=1)).limit(1))
     return "duplicate" if earlier else "ok"
-
-
-# --- leads -------------------------------------------------------------------------------------------
-
-def leads_for(user, *, limit: int | None = None) -> list[Lead]:
-    """The leads this exhibitor user may see: all of the exhibitor's, or only their own captures."""
-    stmt = scoped(Lead, Scope.of(user)).order_by(Lead.last_scanned_at.desc())
-    if not has_permission(user, VIEW_ALL_LEADS):
-        stmt = stmt.where(Lead.captured_by_id == user.id)
-    if limit:
-        stmt = stmt.limit(limit)
-    return list(db.session.scalars(stmt))
-
-
-def update_lead(lead: Lead, *, rating: str | None, notes: str, actor_id: int) -> None:
-    if rating not in (None, "", *LEAD_RATINGS):
-        raise ServiceError(_l("Rating must be hot, warm or cold."), "rating")
-    lead.rating = rating or None
-    lead.notes = notes.strip()
-    audit("lead.updated", organizer_id=lead.organizer_id, user_id=actor_id, obj=lead,
-          details={"rating": lead.rating})
-
-
-def lead_contact(lead: Lead) -> dict:
-    """A lead's visitor fields, limited to what the visitor agreed to share with exhibitors."""
-    reg = lead.registration
-    person: Person = reg.person
-    if not reg.share_with_exhibitors:
-        return {"name": "", "company": "", "job_title": "", "country": "", "email": "", "phone": "",
-                "category": reg.category}
-    return {"name": person.name, "company": person.company, "job_title": person.job_title,
-            "country": person.country, "email": person.email or "", "phone": person.phone,
-            "category": reg.category}
-
-
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_cell(value) -> str:
-    """Spreadsheet programs run cells that start with = + - @ as formulas: prefix those with a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
-
-
-def leads_csv(user, leads: list[Lead], zone: ZoneInfo) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["name", "company", "job_title", "country", "email", "phone", "category", "rating",
-                     "notes", "first_scanned", "last_scanned", "scans"])
-    for lead in leads:
-        contact = lead_contact(lead)
-        row = [contact["name"], contact["company"], contact["job_title"], contact["country"], contact["email"],
-               contact["phone"], contact["category"], lead.rating or "", lead.notes,
-               lead.first_scanned_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-               lead.last_scanned_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), lead.scan_count]
-        writer.writerow([neutralise_cell(v) for v in row])
-    audit("leads.exported", organizer_id=user.organizer_id, user_id=user.id,
-          details={"exhibitor_id": user.exhibitor_id, "rows": len(leads)})
-    return out.getvalue()
 
 
 def scans(scope: Scope, edition: Edition, kind: str, limit: int = 50) -> list[Scan]:

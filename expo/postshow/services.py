@@ -12,7 +12,8 @@ from ..core.scoping import Scope, scoped
 from ..core.services import previous_edition
 from ..exhibitors.models import Company, Exhibitor
 from ..extensions import db
-from ..onsite.models import Lead, Scan
+from ..leads.models import Lead
+from ..onsite.models import Scan
 from ..visitors.models import Registration
 
 # Exhibitors who take part in an edition (the others are still in, or fell out of, the sales pipeline).

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from ..core import badges
 from ..core.db import utcnow
 from ..core.models import Category, Edition
 from ..core.scoping import Scope, scoped
-from ..core.services import ServiceError, audit, normalize_email, on_commit
+from ..core.services import ServiceError, audit, normalize_email
 from ..extensions import db
+from . import tasks
+from .badges import badge_code
 from .models import SOURCES, VISITOR_CATEGORIES, Person, Registration
 
 
@@ -56,8 +57,10 @@ def find_person(organizer_id: int, email: str | None, phone: str | None) -> Pers
 
 
 def register(edition: Edition, data: RegistrationData, *, actor_id: int | None = None,
-             send_confirmation: bool = True) -> Registration:
-    """Register a visitor for an edition, matching a returning Person; mail the badge after commit."""
+             send_confirmation: bool = True, public_url: str | None = None) -> Registration:
+    """Register a visitor for an edition, matching a returning Person; mail the badge after commit.
+
+    ``public_url``: the site's address as the visitor reached it, for the links in the mail."""
     if not edition.registration_open and data.source == "online":
         raise ServiceError(_l("Registration for this edition is not open."))
     if data.category not in VISITOR_CATEGORIES:
@@ -93,10 +96,7 @@ def register(edition: Edition, data: RegistrationData, *, actor_id: int | None =
     audit("registration.created", organizer_id=edition.organizer_id, user_id=actor_id, obj=registration,
           details={"person_id": person.id, "source": data.source, "consent_version": edition.consent_version})
     if send_confirmation and person.email:
-        from .tasks import send_confirmation as task
-
-        registration_id = registration.id
-        on_commit(lambda: task.delay(registration_id))
+        tasks.send_confirmation.delay(registration.id, public_url)
     return registration
 
 
@@ -110,11 +110,6 @@ def _apply_person_fields(person: Person, data: RegistrationData) -> None:
             setattr(person, key, value)
     person.email_key = normalize_email(person.email) if person.email else None
     person.phone_key = phone_key(person.phone)
-
-
-def badge_code(registration: Registration) -> str:
-    edition = registration.edition
-    return badges.sign_badge(edition.signing_key, edition.id, registration.id, registration.badge_serial)
 
 
 def reissue_badge(registration: Registration, *, actor_id: int | None = None) -> str:
@@ -153,3 +148,14 @@ def registration_count(scope: Scope, edition: Edition) -> int:
 
 def edition_by_slug(slug: str) -> Edition | None:
     return db.session.scalar(select(Edition).where(Edition.slug == slug))
+
+
+def visible_to_exhibitor(registration: Registration) -> dict:
+    """What an exhibitor may see of a visitor: the contact details only when the visitor agreed to share
+    them, else just the visitor category. Every exhibitor-facing page, export and API answer uses this."""
+    if not registration.share_with_exhibitors:
+        return {"category": registration.category, "shared": False}
+    person = registration.person
+    return {"name": person.name, "company": person.company, "job_title": person.job_title,
+            "country": person.country, "email": person.email, "phone": person.phone,
+            "category": registration.category, "shared": True}

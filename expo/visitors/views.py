@@ -11,7 +11,7 @@ from ..core.scoping import get_in_edition_or_404, get_scoped_or_404
 from ..core.services import ServiceError, audit, category_tree
 from ..core.templating import current_language, label
 from ..extensions import db
-from ..onsite import badges as badge_render
+from . import badges as badge_render
 from ..onsite import services as onsite_services
 from . import services
 from .forms import REGISTERABLE_CATEGORIES, RegistrationForm, SearchForm
@@ -35,7 +35,7 @@ def register(slug):
             interest_ids=form.interests.data or [], consent=form.consent.data,
             share_with_exhibitors=form.share_with_exhibitors.data, locale=current_language())
         try:
-            registration = services.register(edition, data)
+            registration = services.register(edition, data, public_url=request.url_root)
         except ServiceError as error:
             db.session.rollback()
             getattr(form, error.field if hasattr(form, error.field or "") else "email").errors.append(str(error))

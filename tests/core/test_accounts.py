@@ -160,7 +160,7 @@ def _form_data(tenant: Tenant) -> dict[str, dict]:
         "visitors.cancel_registration": {},
         "onsite.scanner": {"code": tenant.code, "client_scan_id": str(uuid.uuid4())},
         "onsite.checkin": {"code": tenant.code, "client_scan_id": str(uuid.uuid4()), "gate": "North"},
-        "onsite.lead": {"rating": "hot", "notes": "forged note"},
+        "leads.lead": {"rating": "hot", "notes": "forged note"},
     }
 
 
@@ -169,7 +169,7 @@ POST_FORMS = ("core.login", "core.logout", "core.profile", "core.revoke_token", 
               "core.new_edition", "core.edition", "exhibitors.edition_exhibitors", "exhibitors.exhibitor_status",
               "exhibitors.portal",
               "exhibitors.staff", "visitors.register", "visitors.reissue_badge", "visitors.cancel_registration",
-              "onsite.scanner", "onsite.checkin", "onsite.lead")
+              "onsite.scanner", "onsite.checkin", "leads.lead")
 
 
 def _post_rules(app):

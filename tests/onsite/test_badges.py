@@ -1,5 +1,5 @@
 """Badges as a visitor gets them (PNG, PDF, confirmation page), read back with a real QR decoder,
-and the signed badge format itself (docs: expo/core/badges.py)."""
+and the signed badge format itself (docs: expo/core/badge_codes.py)."""
 import base64
 import html
 import io
@@ -11,7 +11,7 @@ import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
-from expo.core import badges
+from expo.core import badge_codes
 from expo.core.models import Organizer
 from expo.extensions import db
 from expo.visitors import services as visitor_services
@@ -46,8 +46,8 @@ def test_png_badge_decodes_to_a_code_that_verifies_for_its_edition_and_registrat
     assert "no-store" in response.headers["Cache-Control"]
     texts = decode_qr(Image.open(io.BytesIO(response.data)))
     assert texts == [visitor_services.badge_code(registration)]
-    claim = badges.read_badge(texts[0])
-    assert badges.signature_valid(claim, edition.verify_key)
+    claim = badge_codes.read_badge(texts[0])
+    assert badge_codes.signature_valid(claim, edition.verify_key)
     assert (claim.edition_id, claim.registration_id, claim.serial) == (edition.id, registration.id, 1)
 
 
@@ -58,7 +58,7 @@ def test_png_badge_does_not_verify_with_another_editions_key(client, make):
 
     [text] = decode_qr(Image.open(io.BytesIO(client.get(f"/r/{registration.access_key}/badge.png").data)))
 
-    assert not badges.signature_valid(badges.read_badge(text), other.verify_key)
+    assert not badge_codes.signature_valid(badge_codes.read_badge(text), other.verify_key)
 
 
 def test_pdf_badge_decodes_to_the_same_code_and_carries_the_chinese_name_and_company(client, make):
@@ -98,7 +98,7 @@ def test_reissued_badge_png_shows_the_new_code(client, make):
     [text] = decode_qr(Image.open(io.BytesIO(client.get(f"/r/{registration.access_key}/badge.png").data)))
 
     assert text == new != old
-    assert badges.read_badge(text).serial == 2
+    assert badge_codes.read_badge(text).serial == 2
 
 
 @pytest.mark.parametrize("suffix", ["badge.png", "badge.pdf"])
@@ -114,14 +114,14 @@ def test_badge_code_carries_no_personal_data(client, make):
 
     [text] = decode_qr(Image.open(io.BytesIO(client.get(f"/r/{registration.access_key}/badge.png").data)))
 
-    assert len(text) == badges.CODE_LENGTH == 120
+    assert len(text) == badge_codes.CODE_LENGTH == 120
     payload = base64.b32decode(text)
     assert len(payload) == 75
     person = registration.person
     for secret in (person.name, person.email, person.company, "xiaoming", "13800001111"):
         assert secret.encode("utf-8") not in payload
         assert secret.upper() not in text
-    claim = badges.read_badge(text)
+    claim = badge_codes.read_badge(text)
     assert claim.signed == struct.pack(">BIIH", 1, registration.edition_id, registration.id, 1)
 
 
@@ -131,57 +131,57 @@ def test_badge_codes_have_the_same_length_whatever_the_visitor(make):
     long = make.registration(edition, name="王" * 60, email="x" * 50 + "@example.com", company="公司" * 40)
     db.session.flush()
 
-    assert len(visitor_services.badge_code(short)) == len(visitor_services.badge_code(long)) == badges.CODE_LENGTH
+    assert len(visitor_services.badge_code(short)) == len(visitor_services.badge_code(long)) == badge_codes.CODE_LENGTH
 
 
 # --- the format -------------------------------------------------------------------------------------
 
 def test_sign_and_read_round_trip():
-    private, public = badges.generate_keypair()
+    private, public = badge_codes.generate_keypair()
 
-    code = badges.sign_badge(private, 4_000_000_000, 123_456, 65_535)
+    code = badge_codes.sign_badge(private, 4_000_000_000, 123_456, 65_535)
 
-    assert len(code) == badges.CODE_LENGTH
-    claim = badges.read_badge(code)
+    assert len(code) == badge_codes.CODE_LENGTH
+    claim = badge_codes.read_badge(code)
     assert (claim.version, claim.edition_id, claim.registration_id, claim.serial) == (1, 4_000_000_000, 123_456, 65_535)
-    assert badges.signature_valid(claim, public)
+    assert badge_codes.signature_valid(claim, public)
 
 
 def test_read_tolerates_lower_case_and_whitespace_from_a_scanner():
-    private, public = badges.generate_keypair()
-    code = badges.sign_badge(private, 1, 2, 3)
+    private, public = badge_codes.generate_keypair()
+    code = badge_codes.sign_badge(private, 1, 2, 3)
 
     spaced = " ".join(code[i:i + 8] for i in range(0, len(code), 8)).lower() + "\r\n"
 
-    assert badges.signature_valid(badges.read_badge(spaced), public)
+    assert badge_codes.signature_valid(badge_codes.read_badge(spaced), public)
 
 
 def test_signature_does_not_verify_with_another_key():
-    private, _public = badges.generate_keypair()
-    _other_private, other_public = badges.generate_keypair()
+    private, _public = badge_codes.generate_keypair()
+    _other_private, other_public = badge_codes.generate_keypair()
 
-    assert not badges.signature_valid(badges.read_badge(badges.sign_badge(private, 1, 2, 1)), other_public)
+    assert not badge_codes.signature_valid(badge_codes.read_badge(badge_codes.sign_badge(private, 1, 2, 1)), other_public)
 
 
 @pytest.mark.parametrize("bit", [8, 8 * 5 + 3, 8 * 9, 8 * 11, 8 * 40 + 7, 8 * 75 - 1])
 def test_a_flipped_bit_makes_the_signature_invalid(bit):
-    private, public = badges.generate_keypair()
-    raw = bytearray(base64.b32decode(badges.sign_badge(private, 10, 20, 1)))
+    private, public = badge_codes.generate_keypair()
+    raw = bytearray(base64.b32decode(badge_codes.sign_badge(private, 10, 20, 1)))
     raw[bit // 8] ^= 1 << (bit % 8)
 
-    claim = badges.read_badge(encode(bytes(raw)))
+    claim = badge_codes.read_badge(encode(bytes(raw)))
 
-    assert not badges.signature_valid(claim, public)
+    assert not badge_codes.signature_valid(claim, public)
 
 
 @pytest.mark.parametrize("version", [0, 2, 255])
 def test_wrong_version_byte_is_unsupported_version(version):
-    private, _public = badges.generate_keypair()
-    raw = bytearray(base64.b32decode(badges.sign_badge(private, 10, 20, 1)))
+    private, _public = badge_codes.generate_keypair()
+    raw = bytearray(base64.b32decode(badge_codes.sign_badge(private, 10, 20, 1)))
     raw[0] = version
 
-    with pytest.raises(badges.BadgeRefused) as refused:
-        badges.read_badge(encode(bytes(raw)))
+    with pytest.raises(badge_codes.BadgeRefused) as refused:
+        badge_codes.read_badge(encode(bytes(raw)))
     assert refused.value.reason == "unsupported_version"
 
 
@@ -191,22 +191,22 @@ def test_wrong_version_byte_is_unsupported_version(version):
     "https://example.com/?a=1",
     "王小明",
     "0189",                                  # digits outside the base32 alphabet
-    "A" * (4 * badges.CODE_LENGTH + 1),      # too long to even look at
+    "A" * (4 * badge_codes.CODE_LENGTH + 1),      # too long to even look at
     encode(b"\x01" + b"\x00" * 30),          # version 1 but too short
     encode(b"\x01" + b"\x00" * 80),          # version 1 but too long
     "AE======",                              # bad padding
 ], ids=["empty", "blank", "url", "chinese", "digits", "too-long", "short-v1", "long-v1", "padding"])
 def test_garbage_is_malformed(code):
-    with pytest.raises(badges.BadgeRefused) as refused:
-        badges.read_badge(code)
+    with pytest.raises(badge_codes.BadgeRefused) as refused:
+        badge_codes.read_badge(code)
     assert refused.value.reason == "malformed"
 
 
 @pytest.mark.parametrize("word", ["HELLO", "BOOK", "ABCDEFGH"])
 def test_short_base32_looking_word_is_malformed_not_unsupported_version(word):
     """Product barcodes and stray words that happen to use base32 letters are garbage, not a future badge."""
-    with pytest.raises(badges.BadgeRefused) as refused:
-        badges.read_badge(word)
+    with pytest.raises(badge_codes.BadgeRefused) as refused:
+        badge_codes.read_badge(word)
     assert refused.value.reason == "malformed"
 
 

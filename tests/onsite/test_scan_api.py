@@ -9,12 +9,13 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from expo.core import badges
+from expo.core import badge_codes
 from expo.core import services as core
 from expo.core.db import utcnow
 from expo.core.models import Organizer
 from expo.extensions import db
-from expo.onsite.models import Lead, Scan
+from expo.leads.models import Lead
+from expo.onsite.models import Scan
 from expo.visitors import services as visitor_services
 
 from ..conftest import count, csrf_token, login, new_scan_id
@@ -301,7 +302,7 @@ def test_refused_other_edition_of_another_organizer(client, make, booth):
 def test_refused_invalid_signature_altered_registration_id(client, make, booth):
     visitor, victim = make.registration(booth.edition), make.registration(booth.edition)
     db.session.flush()
-    claim = badges.read_badge(code_of(visitor))
+    claim = badge_codes.read_badge(code_of(visitor))
     altered = b32(badges._HEADER.pack(claim.version, claim.edition_id, victim.id, claim.serial) + claim.signature)
 
     scan = assert_refused(client, booth, altered, "invalid_signature")
@@ -311,9 +312,9 @@ def test_refused_invalid_signature_altered_registration_id(client, make, booth):
 def test_refused_invalid_signature_forged_with_a_fresh_key(client, make, booth):
     visitor = make.registration(booth.edition)
     db.session.flush()
-    forger_key, _public = badges.generate_keypair()
+    forger_key, _public = badge_codes.generate_keypair()
 
-    forged = badges.sign_badge(forger_key, booth.edition.id, visitor.id, visitor.badge_serial)
+    forged = badge_codes.sign_badge(forger_key, booth.edition.id, visitor.id, visitor.badge_serial)
 
     assert_refused(client, booth, forged, "invalid_signature")
 
@@ -341,7 +342,7 @@ def test_refused_revoked_when_registration_is_cancelled(client, make, booth):
 
 def test_refused_unknown_registration_validly_signed(client, make, booth):
     db.session.flush()
-    code = badges.sign_badge(booth.edition.signing_key, booth.edition.id, 987_654, 1)
+    code = badge_codes.sign_badge(booth.edition.signing_key, booth.edition.id, 987_654, 1)
 
     assert_refused(client, booth, code, "unknown_registration")
 
@@ -349,7 +350,7 @@ def test_refused_unknown_registration_validly_signed(client, make, booth):
 def test_refused_unknown_registration_of_another_edition_under_this_editions_key(client, make, booth):
     other_visitor = make.registration(make.edition(organizer_of(booth.edition)))
     db.session.flush()
-    code = badges.sign_badge(booth.edition.signing_key, booth.edition.id, other_visitor.id, 1)
+    code = badge_codes.sign_badge(booth.edition.signing_key, booth.edition.id, other_visitor.id, 1)
 
     scan = assert_refused(client, booth, code, "unknown_registration")
     assert scan.registration_id is None

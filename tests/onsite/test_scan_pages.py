@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from expo.core.models import Organizer
 from expo.extensions import db
 from expo.onsite import services as onsite_services
-from expo.onsite.models import Lead, Scan
+from expo.leads.models import Lead
+from expo.onsite.models import Scan
 from expo.visitors import services as visitor_services
 
 from ..conftest import login

@@ -12,6 +12,7 @@ from expo.core import services as core
 from expo.core.scoping import Scope
 from expo.exhibitors import services as exhibitor_services
 from expo.extensions import db
+from expo.leads import services as leads_services
 from expo.onsite import services as onsite
 from expo.postshow.services import edition_report
 from expo.visitors import services as visitor_services
@@ -128,10 +129,10 @@ def world(make) -> World:
     lead_p2 = lead(alpha_staff, p2, "2026-06-10T03:10:00Z")
     lead(alpha_staff, p3, "2026-06-10T03:20:00Z")
     lead(alpha_staff, p1, "2026-06-11T03:30:00Z", expected="duplicate")
-    onsite.update_lead(lead_p1, rating="hot", notes="wants 200 sofas", actor_id=alpha_staff.id)
-    onsite.update_lead(lead_p2, rating="hot", notes="", actor_id=alpha_staff.id)
+    leads_services.update_lead(lead_p1, rating="hot", notes="wants 200 sofas", actor_id=alpha_staff.id)
+    leads_services.update_lead(lead_p2, rating="hot", notes="", actor_id=alpha_staff.id)
     huamei_lead = lead(huamei_staff, p1, "2026-06-11T06:00:00Z")
-    onsite.update_lead(huamei_lead, rating="warm", notes="", actor_id=huamei_staff.id)
+    leads_services.update_lead(huamei_lead, rating="warm", notes="", actor_id=huamei_staff.id)
     db.session.commit()
     return World(organizer.id, owner.id, last.id, this.id)
 

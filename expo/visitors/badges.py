@@ -1,4 +1,4 @@
-"""Badge rendering: the QR code as a PNG for screens and mails, and printable PDF badges."""
+"""A registration's badge: its signed code, the QR code as a PNG for screens and mails, printable PDF badges."""
 from __future__ import annotations
 
 import io
@@ -15,10 +15,18 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from ..core import badge_codes
+
 CJK_FONT = "STSong-Light"  # an Adobe CID font: Chinese without shipping a font file
 LATIN_FONT = "Helvetica"
 LATIN_BOLD = "Helvetica-Bold"
 pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+
+
+def badge_code(registration) -> str:
+    """The registration's current code, signed with its edition's key (older serials are revoked)."""
+    edition = registration.edition
+    return badge_codes.sign_badge(edition.signing_key, edition.id, registration.id, registration.badge_serial)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,83 @@
+"""Leads: capture (called by the on-site scan path), rating and notes, the exhibitor's lists and exports."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, select, update
+
+from ..core.permissions import has_permission
+from ..core.scoping import Scope, scoped
+from ..core.services import ServiceError, audit
+from ..core.tabular import csv_text
+from ..extensions import db
+from ..visitors.services import visible_to_exhibitor
+from .models import LEAD_RATINGS, Lead
+
+VIEW_ALL_LEADS = "view_all_leads"  # every lead of the exhibitor, not only one's own captures
+
+
+def capture_lead(exhibitor, registration, user, scanned_at: datetime) -> tuple[int, str]:
+    """One lead per (exhibitor, registration): a re-scan counts on the existing one. Returns (lead id, result).
+
+    Core statements, no unit of work: this is the hot path of every booth scan."""
+    existing = db.session.execute(select(Lead.id, Lead.last_scanned_at).where(
+        Lead.exhibitor_id == exhibitor.id, Lead.registration_id == registration.id)).first()
+    if existing is not None:
+        db.session.execute(update(Lead).where(Lead.id == existing.id).values(
+            scan_count=Lead.scan_count + 1, last_scanned_at=max(existing.last_scanned_at, scanned_at)))
+        return existing.id, "duplicate"
+    lead_id = db.session.connection().execute(insert(Lead).values(
+        organizer_id=exhibitor.organizer_id, exhibitor_id=exhibitor.id, registration_id=registration.id,
+        captured_by_id=user.id, notes="", scan_count=1, first_scanned_at=scanned_at,
+        last_scanned_at=scanned_at).returning(Lead.id)).scalar_one()
+    audit("lead.captured", organizer_id=exhibitor.organizer_id, user_id=user.id, object_type="leads",
+          object_id=lead_id, details={"exhibitor_id": exhibitor.id, "registration_id": registration.id,
+                                      "contact_shared": registration.share_with_exhibitors})
+    return lead_id, "ok"
+
+
+def leads_for(user, *, limit: int | None = None) -> list[Lead]:
+    """The leads this exhibitor user may see: all of the exhibitor's, or only their own captures."""
+    stmt = scoped(Lead, Scope.of(user)).order_by(Lead.last_scanned_at.desc())
+    if not has_permission(user, VIEW_ALL_LEADS):
+        stmt = stmt.where(Lead.captured_by_id == user.id)
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def lead_visible_to(user, lead: Lead) -> bool:
+    return has_permission(user, VIEW_ALL_LEADS) or lead.captured_by_id == user.id
+
+
+def update_lead(lead: Lead, *, rating: str | None, notes: str, actor_id: int) -> None:
+    if rating not in (None, "", *LEAD_RATINGS):
+        raise ServiceError(_l("Rating must be hot, warm or cold."), "rating")
+    lead.rating = rating or None
+    lead.notes = notes.strip()
+    audit("lead.updated", organizer_id=lead.organizer_id, user_id=actor_id, obj=lead,
+          details={"rating": lead.rating})
+
+
+CONTACT_FIELDS = ("name", "company", "job_title", "country", "email", "phone")
+
+
+def lead_contact(lead: Lead) -> dict:
+    """A lead's visitor fields, limited to what the visitor agreed to share with exhibitors."""
+    seen = visible_to_exhibitor(lead.registration)
+    return {**{key: seen.get(key) or "" for key in CONTACT_FIELDS}, "category": seen["category"]}
+
+
+def leads_csv(user, leads: list[Lead], zone: ZoneInfo) -> str:
+    header = [*CONTACT_FIELDS, "category", "rating", "notes", "first_scanned", "last_scanned", "scans"]
+    rows = []
+    for lead in leads:
+        contact = lead_contact(lead)
+        rows.append([*(contact[key] for key in CONTACT_FIELDS), contact["category"], lead.rating or "", lead.notes,
+                     lead.first_scanned_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                     lead.last_scanned_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), lead.scan_count])
+    audit("leads.exported", organizer_id=user.organizer_id, user_id=user.id,
+          details={"exhibitor_id": user.exhibitor_id, "rows": len(leads)})
+    return csv_text(header, rows)

@@ -1,0 +1,58 @@
+"""The exhibitor's leads: the list, one lead's rating and notes, the export."""
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask_login import current_user
+
+from ..core import permissions as perm
+from ..core.auth import current_scope, require
+from ..core.forms import choices
+from ..core.scoping import get_scoped_or_404
+from ..core.services import ServiceError
+from ..core.templating import label
+from ..extensions import db
+from . import services
+from .forms import LeadForm
+from .models import LEAD_RATINGS, Lead
+
+bp = Blueprint("leads", __name__)
+
+
+@bp.route("/portal/leads")
+@require(perm.SCAN_LEADS, exhibitor=True)
+def leads():
+    exhibitor = current_user.exhibitor
+    rows = [(lead, services.lead_contact(lead)) for lead in services.leads_for(current_user)]
+    return render_template("leads/list.html", exhibitor=exhibitor, leads=rows)
+
+
+@bp.route("/portal/leads/<int:lead_id>", methods=["GET", "POST"])
+@require(perm.SCAN_LEADS, exhibitor=True)
+def lead(lead_id):
+    lead = get_scoped_or_404(Lead, lead_id, current_scope())
+    if not services.lead_visible_to(current_user, lead):
+        abort(404)
+    form = LeadForm(obj=lead)
+    form.rating.choices = choices((v, label(v) if v else "—") for v in ("", *LEAD_RATINGS))
+    if form.validate_on_submit():
+        try:
+            services.update_lead(lead, rating=form.rating.data or None, notes=form.notes.data or "",
+                                 actor_id=current_user.id)
+        except ServiceError as error:
+            form.rating.errors.append(str(error))
+        else:
+            db.session.commit()
+            return redirect(url_for("leads.leads"))
+    return render_template("leads/lead.html", lead=lead, contact=services.lead_contact(lead), form=form,
+                           edition=current_user.exhibitor.edition)
+
+
+@bp.route("/portal/leads.csv")
+@require(perm.EXPORT_LEADS, exhibitor=True)
+def leads_csv():
+    exhibitor = current_user.exhibitor
+    body = services.leads_csv(current_user, services.leads_for(current_user),
+                              ZoneInfo(exhibitor.edition.timezone))
+    db.session.commit()  # the export is in the audit log
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="leads-{exhibitor.id}.csv"'})
