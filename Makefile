@@ -4,8 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+NPM ?= npm
 
-.PHONY: setup run test test-postgres translations browser bench clean
+.PHONY: setup run test test-postgres translations vendor browser bench clean
 
 $(BIN)/expo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +14,18 @@ $(BIN)/expo: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,prod]'
 	touch $(BIN)/expo
 
-setup: $(BIN)/expo translations
+setup: $(BIN)/expo translations vendor
+
+# Front-end packages from package-lock.json (no install scripts), then the served files into static/vendor/.
+node_modules/.package-lock.json: package.json package-lock.json
+	$(NPM) ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+static/vendor/.synced: node_modules/.package-lock.json scripts/sync_vendor.py
+	$(PYTHON) scripts/sync_vendor.py
+	touch $@
+
+vendor: static/vendor/.synced
 
 translations: $(BIN)/expo
 	$(BIN)/pybabel compile --use-fuzzy -d expo/translations -D messages
@@ -36,4 +48,4 @@ bench: setup
 	$(BIN)/python bench/scan_api.py
 
 clean:
-	rm -rf $(VENV) instance
+	rm -rf $(VENV) instance node_modules static/vendor
