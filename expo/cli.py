@@ -9,6 +9,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+from flask_babel import lazy_gettext as _l
 
 from . import create_app
 
@@ -123,11 +124,35 @@ def token_create(email, name):
     click.echo(clear)
 
 
+# The report's column names (postshow's frames) and the columns whose codes are shown as their labels.
+REPORT_COLUMNS = {
+    "category": _l("Category"), "registrations": _l("Registrations"), "checked_in": _l("Checked in"),
+    "source": _l("Source"), "day": _l("Day"), "visitors": _l("Visitors"), "scans": _l("Scans"),
+    "exhibitor": _l("Exhibitor"), "booth": _l("Booth"), "leads": _l("Leads"), "hot": _l("Hot"),
+}
+LABELLED_COLUMNS = ("category", "source")
+
+
+def _report_table(frame) -> str:
+    from .core.tabular import text_table
+    from .core.templating import label
+
+    columns = list(frame.columns)
+    rows = [[label(value) if column in LABELLED_COLUMNS else value for column, value in zip(columns, row)]
+            for row in frame.itertuples(index=False)]
+    return text_table([str(REPORT_COLUMNS.get(column, column)) for column in columns], rows)
+
+
 @main.command("report")
 @click.argument("edition_id", type=int)
+@click.option("--lang", type=click.Choice(["en", "zh_CN"]), default="en", show_default=True,
+              help="Language of the headings and labels.")
 @with_appcontext
-def report_command(edition_id):
-    """Print the edition report."""
+def report_command(edition_id, lang):
+    """Print the edition report (columns aligned for Chinese text too)."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
     from .core.models import Edition
     from .core.scoping import Scope
     from .extensions import db
@@ -137,11 +162,15 @@ def report_command(edition_id):
     if edition is None:
         raise click.ClickException("No such edition.")
     report = edition_report(Scope(edition.organizer_id), edition)
-    click.echo(f"{edition.name}: {report.registrations_total} registrations, "
-               f"{report.returning_visitors} returning visitors, {report.rebooked_exhibitors} rebooked exhibitors")
-    for title, frame in (("By category", report.by_category), ("By source", report.by_source),
-                         ("Check-ins by day", report.checkins_by_day), ("Leads", report.leads_per_exhibitor)):
-        click.echo(f"\n{title}\n{frame.to_string(index=False)}")
+    with force_locale(lang):
+        click.echo(f"{_('Edition report')} · {edition.name}: {report.registrations_total} {_('registrations')}, "
+                   f"{report.returning_visitors} {_('returning visitors')}, "
+                   f"{report.rebooked_exhibitors} {_('rebooked exhibitors')}")
+        for title, frame in ((_("Registrations by visitor category"), report.by_category),
+                             (_("Registrations by source"), report.by_source),
+                             (_("Check-ins by day"), report.checkins_by_day),
+                             (_("Leads per exhibitor"), report.leads_per_exhibitor)):
+            click.echo(f"\n{title}\n{_report_table(frame)}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from wcwidth import wcswidth
+from wcwidth import wcswidth, wcwidth
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M"  # 24 h and sortable, the same in both languages (UI.md §4)
 XLSX_DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -96,11 +96,6 @@ def _sheet_title(title) -> str:
     return text[:31] or "Sheet1"
 
 
-def _text_width(text: str) -> int:
-    width = wcswidth(text)
-    return width if width >= 0 else len(text)
-
-
 def _display(value) -> str:
     return neutralise_cell(value).strip(" '")
 
@@ -139,10 +134,10 @@ def write_xlsx(header, rows, sheet_title) -> bytes:
     header = [str(h) for h in header]
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_sheet_title(sheet_title))
-    widths = [_text_width(h) for h in header]
+    widths = [display_width(h) for h in header]
     for row in rows:
         for index, value in enumerate(row[:len(widths)]):
-            widths[index] = max(widths[index], _text_width(_display(value)))
+            widths[index] = max(widths[index], display_width(_display(value)))
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = min(max(width, 6), 60) + 2
     sheet.freeze_panes = "A2"
@@ -160,3 +155,20 @@ def write_xlsx(header, rows, sheet_title) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def display_width(text: str) -> int:
+    """Columns a text takes in a terminal: a Chinese character takes two, a combining mark none."""
+    width = wcswidth(text)
+    if width >= 0:
+        return width
+    return sum(max(wcwidth(ch), 0) for ch in text)  # a control character somewhere: count the rest
+
+
+def text_table(header, rows, gap: int = 2) -> str:
+    """A plain-text table for terminals, columns aligned by display width (not by character count), so
+    that Chinese text lines up: every column starts at the same display column on every line."""
+    lines = [[str(h) for h in header]] + [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(display_width(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return "\n".join((" " * gap).join(cell + " " * (width - display_width(cell)) for cell, width in zip(line, widths))
+                     .rstrip() for line in lines)
