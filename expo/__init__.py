@@ -12,6 +12,9 @@ from sqlalchemy.engine import Engine
 from .config import ROOT, Config
 from .extensions import babel, csrf, db, login_manager, migrate
 
+# The modules, lowest floor first (see DESIGN.md, Layout). Each declares what it plugs in (MODULE).
+MODULES = ("expo.core", "expo.visitors", "expo.exhibitors", "expo.leads", "expo.onsite", "expo.postshow")
+
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
@@ -24,7 +27,12 @@ def create_app(overrides: dict | None = None) -> Flask:
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)
 
-    from . import models  # noqa: F401  (every table registered before migrations or queries)
+    from .core.registry import registry, resolve
+
+    modules = registry.load(app.config.get("MODULES", MODULES))
+    for module in modules:  # every table registered before migrations or queries
+        if module.models:
+            resolve(module.models)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
@@ -34,26 +42,24 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.localize_callback = str
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "UTC")
+
     from .core.tasks import init_celery
 
-    init_celery(app)
-    from .core import tasks as _core_tasks  # noqa: F401  (register the Celery tasks)
-    from .core.views import bp as core_bp
-    from .exhibitors.views import bp as exhibitors_bp
-    from .leads.views import bp as leads_bp
-    from .onsite.api import bp as api_bp
-    from .onsite.views import bp as onsite_bp
-    from .postshow.views import bp as postshow_bp
-    from .visitors import tasks as _visitor_tasks  # noqa: F401
-    from .visitors.views import bp as visitors_bp
+    celery = init_celery(app)
+    celery.conf.beat_schedule = registry.beat_schedule()
+    for module in modules:
+        for path in module.tasks:
+            resolve(path)
+        for path in module.blueprints:
+            app.register_blueprint(resolve(path))
+        for path in module.csrf_exempt:
+            csrf.exempt(resolve(path))
 
-    for blueprint in (core_bp, exhibitors_bp, visitors_bp, leads_bp, onsite_bp, postshow_bp, api_bp):
-        app.register_blueprint(blueprint)
-    csrf.exempt(api_bp)  # the API authenticates with bearer tokens; session callers are checked in api.py
-
+    from .core.db import commit_per_request
     from .core.templating import init_templating
 
     init_templating(app)
+    commit_per_request(app)
     return app
 
 

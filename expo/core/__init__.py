@@ -1,0 +1,30 @@
+"""Core (floor 1): organizers, users, roles and permissions, shows, editions, categories, badge codes,
+audit log, mail outbox, scoping, authentication, the module registry."""
+from flask_babel import lazy_gettext as _l
+
+from .registry import Module, NavEntry, Permission
+
+ORGANIZER_STAFF = ("owner", "manager", "sales", "onsite", "analyst")
+
+MANAGE_SHOWS = "manage_shows"
+VIEW_AUDIT = "view_audit"
+VIEW_OUTBOX = "view_outbox"
+
+MODULE = Module(
+    name="core",
+    blueprints=("expo.core.views:bp",),
+    models="expo.core.models",
+    permissions=(
+        Permission(MANAGE_SHOWS, _l("Manage shows, categories and editions"), ("owner", "manager")),
+        Permission(VIEW_AUDIT, _l("Read the audit log"), ("owner",)),
+        Permission(VIEW_OUTBOX, _l("Read the mail outbox"), ("owner", "manager")),
+    ),
+    machines=("expo.core.models:USER_ROLE", "expo.core.models:EDITION_STATUS", "expo.core.models:MAIL_STATUS"),
+    nav=(
+        NavEntry("core.dashboard", _l("Shows"), "organizer", icon="grid", order=10),
+        NavEntry("core.audit_log", _l("Audit log"), "organizer", VIEW_AUDIT, icon="journal-text", order=90),
+        NavEntry("core.outbox", _l("Outbox"), "organizer", VIEW_OUTBOX, icon="envelope", order=91),
+        NavEntry("core.edition", _l("Dashboard"), "edition", icon="speedometer2", order=10),
+    ),
+    tasks=("expo.core.tasks",),
+)

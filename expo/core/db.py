@@ -63,3 +63,19 @@ def _run_after_commit(session):
 def _drop_after_commit(session, previous_transaction):
     if previous_transaction.parent is None:
         session.info.pop("after_commit", None)
+
+
+def commit_per_request(app) -> None:
+    """One commit per request, in one place: after the view, when the answer is not an error.
+
+    Views and services only flush; a refused write rolls back (``db.session.rollback()``) before the
+    view answers. Work registered for after the commit (tasks, see core.tasks) runs only if it succeeds.
+    """
+
+    @app.after_request
+    def _commit(response):
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response

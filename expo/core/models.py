@@ -3,17 +3,48 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .db import UTCDateTime, utcnow
+from .states import Machine, State
 
 ORGANIZER_ROLES = ("owner", "manager", "sales", "onsite", "analyst")
 EXHIBITOR_ROLES = ("exhibitor_admin", "booth_staff")
 ROLES = ORGANIZER_ROLES + EXHIBITOR_ROLES
-EDITION_STATUSES = ("draft", "registration_open", "live", "closed")
+
+USER_ROLE = Machine("user_role", [
+    State("owner", _l("Owner"), "dark", "key"), State("manager", _l("Manager"), "primary", "person-gear"),
+    State("sales", _l("Sales"), "info", "graph-up-arrow"), State("onsite", _l("On-site staff"), "info", "door-open"),
+    State("analyst", _l("Analyst"), "secondary", "bar-chart"),
+    State("exhibitor_admin", _l("Exhibitor admin"), "primary", "shop"),
+    State("booth_staff", _l("Booth staff"), "secondary", "qr-code-scan"),
+])
+assert USER_ROLE.codes == ROLES
+
+# An edition opens registration, goes live on the show days and closes; a step back is allowed where
+# staff opened something too early.
+EDITION_STATUS = Machine("edition_status", [
+    State("draft", _l("Draft"), "secondary", "pencil"),
+    State("registration_open", _l("Registration open"), "info", "door-open"),
+    State("live", _l("Live"), "success", "broadcast"),
+    State("closed", _l("Closed"), "dark", "lock"),
+], moves={
+    "draft": ("registration_open", "live"),
+    "registration_open": ("draft", "live", "closed"),
+    "live": ("registration_open", "closed"),
+    "closed": ("live",),
+})
+EDITION_STATUSES = EDITION_STATUS.codes
+
+MAIL_STATUS = Machine("mail_status", [
+    State("queued", _l("Queued"), "secondary", "hourglass-split"), State("sent", _l("Sent"), "success", "send-check"),
+    State("failed", _l("Failed"), "danger", "exclamation-triangle"),
+    State("kept", _l("Kept in outbox"), "info", "inbox"),
+])
 
 
 def _in(column: str, values) -> str:
@@ -92,7 +123,7 @@ class Show(db.Model):
 class Edition(db.Model):
     __tablename__ = "editions"
     __table_args__ = (
-        CheckConstraint(_in("status", EDITION_STATUSES), name="valid_status"),
+        CheckConstraint(EDITION_STATUS.check("status"), name="valid_status"),
         CheckConstraint("ends_on >= starts_on", name="dates_in_order"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -113,6 +144,10 @@ class Edition(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     show: Mapped[Show] = relationship(back_populates="editions")
+
+    @property
+    def status_state(self) -> State:
+        return EDITION_STATUS.state(self.status)
 
     @property
     def registration_open(self) -> bool:
@@ -142,7 +177,7 @@ class MailMessage(db.Model):
     """The outbox: every mail is a row first; the worker sends it over SMTP when configured."""
 
     __tablename__ = "mail_messages"
-    __table_args__ = (CheckConstraint(_in("status", ("queued", "sent", "failed", "kept")), name="valid_status"),)
+    __table_args__ = (CheckConstraint(MAIL_STATUS.check("status"), name="valid_status"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(254))

@@ -26,6 +26,7 @@ from ..extensions import db
 from . import badge_codes
 from .db import utcnow
 from .models import (
+    EDITION_STATUS,
     EDITION_STATUSES,
     ORGANIZER_ROLES,
     ApiToken,
@@ -230,13 +231,25 @@ DEFAULT_CONSENT = ("I agree that the organizer stores and uses my registration d
                    "at any time.")
 
 
+def move_status(row, machine, target: str, *, actor_id: int | None = None, column: str = "status") -> bool:
+    """The one way a stateful row changes state: legal moves only (``machine``), each one audited as
+    ``<model>.<column>`` (e.g. ``edition.status``) with from/to. Returns False when the row is in that state already."""
+    source = getattr(row, column)
+    if target == source:
+        return False
+    if target not in machine:
+        raise ServiceError(_l("Unknown status."), column)
+    if not machine.can_move(source, target):
+        raise ServiceError(_l("%(source)s cannot change to %(target)s.", source=machine.label(source),
+                              target=machine.label(target)), column)
+    audit(f"{type(row).__name__.lower()}.{column}", organizer_id=row.organizer_id, user_id=actor_id, obj=row,
+          details={"from": source, "to": target})
+    setattr(row, column, target)
+    return True
+
+
 def set_edition_status(edition: Edition, status: str, *, actor_id: int | None = None) -> None:
-    if status not in EDITION_STATUSES:
-        raise ServiceError(_l("Unknown status."), "status")
-    if status != edition.status:
-        audit("edition.status", organizer_id=edition.organizer_id, user_id=actor_id, obj=edition,
-              details={"from": edition.status, "to": status})
-        edition.status = status
+    move_status(edition, EDITION_STATUS, status, actor_id=actor_id)
 
 
 def update_consent_text(edition: Edition, text: str) -> None:

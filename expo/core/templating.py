@@ -1,41 +1,17 @@
-"""Template helpers: language switch, permissions, times in the edition's zone, error pages."""
+"""Template helpers: language switch, permissions, navigation, status labels, times in the edition's
+zone, error pages."""
+from __future__ import annotations
+
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, render_template, request
+from flask import Flask, g, has_request_context, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .permissions import has_permission
-
-LABELS = {
-    # visitor categories
-    "buyer": _l("Buyer"), "trade_visitor": _l("Trade visitor"), "public": _l("Public"), "media": _l("Media"),
-    "vip": _l("VIP"), "exhibitor_staff": _l("Exhibitor staff"), "speaker": _l("Speaker"),
-    # registration statuses and sources
-    "pending": _l("Pending"), "confirmed": _l("Confirmed"), "cancelled": _l("Cancelled"),
-    "waitlisted": _l("Waitlisted"), "online": _l("Online"), "import": _l("Import"), "walk_up": _l("Walk-up"),
-    "exhibitor_invitation": _l("Exhibitor invitation"), "campaign": _l("Campaign"),
-    # edition statuses
-    "draft": _l("Draft"), "registration_open": _l("Registration open"), "live": _l("Live"), "closed": _l("Closed"),
-    # exhibitor pipeline
-    "prospect": _l("Prospect"), "contacted": _l("Contacted"), "negotiating": _l("Negotiating"),
-    "contracted": _l("Contracted"), "paid": _l("Paid"), "exhibited": _l("Exhibited"), "lost": _l("Lost"),
-    # roles
-    "owner": _l("Owner"), "manager": _l("Manager"), "sales": _l("Sales"), "onsite": _l("On-site staff"),
-    "analyst": _l("Analyst"), "exhibitor_admin": _l("Exhibitor admin"), "booth_staff": _l("Booth staff"),
-    # scan results and reasons
-    "ok": _l("OK"), "duplicate": _l("Already scanned"), "refused": _l("Refused"),
-    "malformed": _l("Not a badge code"), "unsupported_version": _l("Unknown badge version"),
-    "other_edition": _l("Badge of another show or edition"), "invalid_signature": _l("Forged or altered badge"),
-    "unknown_registration": _l("Unknown registration"), "revoked": _l("Revoked badge"),
-    "not_admitted": _l("Registration not confirmed"),
-    # lead ratings
-    "hot": _l("Hot"), "warm": _l("Warm"), "cold": _l("Cold"),
-    # mail statuses
-    "queued": _l("Queued"), "sent": _l("Sent"), "failed": _l("Failed"), "kept": _l("Kept in outbox"),
-}
+from .registry import registry
 
 
 def current_language() -> str:
@@ -45,7 +21,13 @@ def current_language() -> str:
 
 
 def label(value) -> str:
-    return LABELS.get(value, value or "")
+    """The translated label of a code of any status type (registry machines); unknown codes as they are."""
+    return registry.labels().get(value, value or "")
+
+
+def state(code, machine: str):
+    """The State (label, colour, icon) of a code in the named status type."""
+    return registry.machines()[machine].state(code)
 
 
 def localtime(moment: datetime | None, zone: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -54,17 +36,41 @@ def localtime(moment: datetime | None, zone: str = "UTC", fmt: str = "%Y-%m-%d %
     return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    icon: str
+    active: bool
+
+
+def nav_items(area: str, **values) -> list[NavItem]:
+    """The registered navigation entries of an area that the signed-in user may open."""
+    return [NavItem(entry.label, url_for(entry.endpoint, **values), entry.icon, request.endpoint == entry.endpoint)
+            for entry in registry.nav(area)
+            if entry.permission is None or has_permission(current_user, entry.permission)]
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["state"] = state
     app.jinja_env.filters["localtime"] = localtime
 
     @app.context_processor
     def helpers():
-        return {
+        context = {
             "can": lambda permission: has_permission(current_user, permission),
             "current_locale": current_language(),
             "languages": app.config["LANGUAGES"],
+            "machines": registry.machines(),
+            "nav_items": [],
+            "edition_nav": [],
         }
+        if has_request_context() and current_user and current_user.is_authenticated:
+            context["nav_items"] = nav_items("exhibitor" if current_user.is_exhibitor_staff else "organizer")
+            if g.get("edition") is not None and not current_user.is_exhibitor_staff:
+                context["edition_nav"] = nav_items("edition", edition_id=g.edition.id)
+        return context
 
     for code in (400, 403, 404, 405, 413, 500):
         app.register_error_handler(code, _error_page)

@@ -1,19 +1,17 @@
 """Sign-in, profile and API tokens, language switch, and the organizer's shows and editions."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from ..extensions import db
-from . import permissions as perm
-from . import services
-from .auth import client_ip, current_scope, require
+from . import MANAGE_SHOWS, VIEW_AUDIT, VIEW_OUTBOX, services
+from .auth import client_ip, current_scope, edition_scoped, require
 from .forms import CategoryForm, EditionForm, LoginForm, ShowForm, StatusForm, TokenForm, choices
-from .models import EDITION_STATUSES, Category, Edition, Show
+from .models import EDITION_STATUS, Category, Show
 from .scoping import get_scoped_or_404
-from .templating import label
 
-bp = Blueprint("core", __name__)
+bp = edition_scoped(Blueprint("core", __name__))
 
 
 @bp.route("/")
@@ -32,12 +30,10 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             services.record_failed_sign_in(form.email.data, ip=client_ip())
-            db.session.commit()
             form.password.errors.append(_("Wrong email or password."))
         else:
             login_user(user)
             services.audit("user.login", organizer_id=user.organizer_id, user_id=user.id, ip=client_ip())
-            db.session.commit()
             target = request.args.get("next", "")
             if not target.startswith("/") or target.startswith("//"):
                 target = url_for("core.home")
@@ -49,7 +45,6 @@ def login():
 @login_required
 def logout():
     services.audit("user.logout", organizer_id=current_user.organizer_id, user_id=current_user.id, ip=client_ip())
-    db.session.commit()
     logout_user()
     return redirect(url_for("core.login"))
 
@@ -72,7 +67,6 @@ def profile():
     new_token = None
     if form.validate_on_submit():
         _token, new_token = services.create_api_token(current_user, form.name.data)
-        db.session.commit()
         form = TokenForm(formdata=None)
     return render_template("core/profile.html", form=form, new_token=new_token,
                            tokens=services.user_tokens(current_user))
@@ -85,7 +79,6 @@ def revoke_token(token_id):
         services.revoke_api_token(current_user, token_id)
     except services.ServiceError:
         abort(404)
-    db.session.commit()
     flash(_("Token revoked."), "success")
     return redirect(url_for("core.profile"))
 
@@ -100,41 +93,36 @@ def dashboard():
 
 
 @bp.route("/org/shows/new", methods=["GET", "POST"])
-@require(perm.MANAGE_SHOWS, organizer=True)
+@require(MANAGE_SHOWS, organizer=True)
 def new_show():
     form = ShowForm()
     if form.validate_on_submit():
         show = services.create_show(current_scope(), form.name.data)
-        db.session.commit()
         return redirect(url_for("core.show", show_id=show.id))
     return render_template("core/show_new.html", form=form)
 
 
 @bp.route("/org/shows/<int:show_id>", methods=["GET", "POST"])
-@require(organizer=True)
+@require(organizer=True, POST=MANAGE_SHOWS)
 def show(show_id):
     scope = current_scope()
     show = get_scoped_or_404(Show, show_id, scope)
     tree = services.category_tree(show)
     form = CategoryForm()
     form.parent_id.choices = choices([(0, "—")] + [(c.id, "— " * depth + c.name) for c, depth in tree])
-    if request.method == "POST":
-        if not perm.has_permission(current_user, perm.MANAGE_SHOWS):
-            abort(403)
-        if form.validate_on_submit():
-            parent = get_scoped_or_404(Category, form.parent_id.data, scope) if form.parent_id.data else None
-            try:
-                services.add_category(scope, show, form.name.data, parent)
-            except services.ServiceError as error:
-                form.name.errors.append(str(error))
-            else:
-                db.session.commit()
-                return redirect(url_for("core.show", show_id=show.id))
+    if form.validate_on_submit():
+        parent = get_scoped_or_404(Category, form.parent_id.data, scope) if form.parent_id.data else None
+        try:
+            services.add_category(scope, show, form.name.data, parent)
+        except services.ServiceError as error:
+            form.name.errors.append(str(error))
+        else:
+            return redirect(url_for("core.show", show_id=show.id))
     return render_template("core/show.html", show=show, tree=tree, form=form)
 
 
 @bp.route("/org/shows/<int:show_id>/editions/new", methods=["GET", "POST"])
-@require(perm.MANAGE_SHOWS, organizer=True)
+@require(MANAGE_SHOWS, organizer=True)
 def new_edition(show_id):
     scope = current_scope()
     show = get_scoped_or_404(Show, show_id, scope)
@@ -147,36 +135,36 @@ def new_edition(show_id):
         except services.ServiceError as error:
             getattr(form, error.field or "name").errors.append(str(error))
         else:
-            db.session.commit()
             return redirect(url_for("core.edition", edition_id=edition.id))
     return render_template("core/edition_new.html", form=form, show=show)
 
 
 @bp.route("/org/editions/<int:edition_id>", methods=["GET", "POST"])
-@require(organizer=True)
-def edition(edition_id):
-    edition = get_scoped_or_404(Edition, edition_id, current_scope())
+@require(organizer=True, POST=MANAGE_SHOWS)
+def edition():
+    edition = g.edition
     form = StatusForm(status=edition.status)
-    form.status.choices = choices((s, label(s)) for s in EDITION_STATUSES)
-    if request.method == "POST":
-        if not perm.has_permission(current_user, perm.MANAGE_SHOWS):
-            abort(403)
-        if form.validate_on_submit():
+    form.status.choices = choices((s.code, s.label) for s in [edition.status_state,
+                                                               *EDITION_STATUS.next_states(edition.status)])
+    if form.validate_on_submit():
+        try:
             services.set_edition_status(edition, form.status.data, actor_id=current_user.id)
-            db.session.commit()
+        except services.ServiceError as error:
+            form.status.errors.append(str(error))
+        else:
             flash(_("Status changed."), "success")
-            return redirect(url_for("core.edition", edition_id=edition.id))
+            return redirect(url_for("core.edition"))
     return render_template("core/edition.html", edition=edition, form=form)
 
 
 @bp.route("/org/audit")
-@require(perm.VIEW_AUDIT, organizer=True)
+@require(VIEW_AUDIT, organizer=True)
 def audit_log():
     return render_template("core/audit.html", entries=services.audit_log(current_scope()))
 
 
 @bp.route("/org/outbox")
-@require(perm.VIEW_OUTBOX, organizer=True)
+@require(VIEW_OUTBOX, organizer=True)
 def outbox():
     return render_template("core/outbox.html", messages=services.outbox(current_scope()))
 

@@ -4,14 +4,39 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, utcnow
-from ..core.models import Category, Edition, _in
+from ..core.models import Category, Edition
+from ..core.states import Machine, State
 from ..extensions import db
 
-EXHIBITOR_STATUSES = ("prospect", "contacted", "negotiating", "contracted", "paid", "exhibited", "lost", "cancelled")
+# The booth-sales pipeline. Forward any number of steps while selling, back one step when a deal
+# cools; a lost prospect can be revived, a cancelled contract starts over as a prospect.
+EXHIBITOR_STATUS = Machine("exhibitor_status", [
+    State("prospect", _l("Prospect"), "secondary", "search"),
+    State("contacted", _l("Contacted"), "info", "telephone"),
+    State("negotiating", _l("Negotiating"), "primary", "chat-dots"),
+    State("contracted", _l("Contracted"), "success", "file-earmark-check"),
+    State("paid", _l("Paid"), "success", "cash-coin"),
+    State("exhibited", _l("Exhibited"), "dark", "shop"),
+    State("lost", _l("Lost"), "danger", "x-octagon"),
+    State("cancelled", _l("Cancelled"), "danger", "x-circle"),
+], moves={
+    "prospect": ("contacted", "negotiating", "contracted", "lost"),
+    "contacted": ("prospect", "negotiating", "contracted", "lost"),
+    "negotiating": ("contacted", "contracted", "lost"),
+    "contracted": ("negotiating", "paid", "exhibited", "cancelled"),
+    "paid": ("contracted", "exhibited", "cancelled"),
+    "exhibited": ("paid",),
+    "lost": ("prospect",),
+    "cancelled": ("prospect",),
+})
+EXHIBITOR_STATUSES = EXHIBITOR_STATUS.codes
+# Exhibitors who take part in an edition (the others are still in, or fell out of, the sales pipeline).
+PARTICIPATING_STATUSES = ("contracted", "paid", "exhibited")
 
 exhibitor_categories = Table(
     "exhibitor_categories",
@@ -38,7 +63,7 @@ class Exhibitor(db.Model):
     __tablename__ = "exhibitors"
     __table_args__ = (
         UniqueConstraint("edition_id", "company_id"),
-        CheckConstraint(_in("status", EXHIBITOR_STATUSES), name="valid_status"),
+        CheckConstraint(EXHIBITOR_STATUS.check("status"), name="valid_status"),
         CheckConstraint("area_m2 IS NULL OR area_m2 > 0", name="positive_area"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +81,10 @@ class Exhibitor(db.Model):
     company: Mapped[Company] = relationship()
     edition: Mapped[Edition] = relationship()
     categories: Mapped[list[Category]] = relationship(secondary=exhibitor_categories)
+
+    @property
+    def status_state(self) -> State:
+        return EXHIBITOR_STATUS.state(self.status)
 
     @property
     def booth(self) -> str:

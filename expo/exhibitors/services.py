@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from ..core.models import Edition, User
 from ..core.scoping import Scope, scoped
-from ..core.services import ServiceError, audit, create_user
+from ..core.services import ServiceError, audit, create_user, move_status
 from ..extensions import db
-from .models import EXHIBITOR_STATUSES, Company, Exhibitor
+from .models import EXHIBITOR_STATUS, EXHIBITOR_STATUSES, Company, Exhibitor
 
 
 def find_or_create_company(scope: Scope, name: str, **fields) -> Company:
@@ -90,10 +90,5 @@ def exhibitors(scope: Scope, edition: Edition) -> list[Exhibitor]:
 
 
 def set_status(exhibitor: Exhibitor, status: str, *, actor_id: int | None = None) -> None:
-    if status not in EXHIBITOR_STATUSES:
-        raise ServiceError(_l("Unknown status."), "status")
-    if status == exhibitor.status:
-        return
-    audit("exhibitor.status", organizer_id=exhibitor.organizer_id, user_id=actor_id, obj=exhibitor,
-          details={"from": exhibitor.status, "to": status})
-    exhibitor.status = status
+    """Move an exhibitor along the booth-sales pipeline (legal moves only, audited)."""
+    move_status(exhibitor, EXHIBITOR_STATUS, status, actor_id=actor_id)

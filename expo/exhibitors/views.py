@@ -1,30 +1,29 @@
 """Organizer: the exhibitors of an edition. Exhibitor portal: company profile and staff."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..core import permissions as perm
-from ..core.auth import current_scope, require
+from ..core.permissions import has_permission
+from ..core.auth import current_scope, edition_scoped, require
 from ..core.forms import choices
-from ..core.models import Edition
-from ..core.scoping import get_in_edition_or_404, get_scoped_or_404
+from ..core.scoping import get_in_edition_or_404
 from ..core.services import ServiceError
 from ..core.templating import label
 from ..extensions import db
+from . import EDIT_COMPANY, MANAGE_EXHIBITORS, MANAGE_STAFF
 from . import services
 from .forms import STAFF_ROLES, CompanyForm, ExhibitorForm, StaffForm
-from .models import EXHIBITOR_STATUSES, Exhibitor
+from .models import EXHIBITOR_STATUS, Exhibitor
 
-bp = Blueprint("exhibitors", __name__)
+bp = edition_scoped(Blueprint("exhibitors", __name__))
 
 
 @bp.route("/org/editions/<int:edition_id>/exhibitors", methods=["GET", "POST"])
-@require(perm.MANAGE_EXHIBITORS, organizer=True)
-def edition_exhibitors(edition_id):
-    scope = current_scope()
-    edition = get_scoped_or_404(Edition, edition_id, scope)
+@require(MANAGE_EXHIBITORS, organizer=True)
+def edition_exhibitors():
+    scope, edition = current_scope(), g.edition
     form = ExhibitorForm()
-    form.status.choices = choices((s, label(s)) for s in EXHIBITOR_STATUSES)
+    form.status.choices = choices((s.code, s.label) for s in EXHIBITOR_STATUS.states.values())
     if form.validate_on_submit():
         try:
             exhibitor = services.add_exhibitor(scope, edition, form.company_name.data, hall=form.hall.data or "",
@@ -39,33 +38,31 @@ def edition_exhibitors(edition_id):
                 error.field, error.field)
             getattr(form, field if hasattr(form, field or "") else "company_name").errors.append(str(error))
         else:
-            db.session.commit()
             flash(_("Exhibitor added; its admin can sign in now."), "success")
-            return redirect(url_for("exhibitors.edition_exhibitors", edition_id=edition.id))
-    return render_template("exhibitors/list.html", edition=edition, form=form, statuses=EXHIBITOR_STATUSES,
+            return redirect(url_for("exhibitors.edition_exhibitors"))
+    return render_template("exhibitors/list.html", edition=edition, form=form, statuses=EXHIBITOR_STATUS,
                            exhibitors=services.exhibitors(scope, edition))
 
 
 @bp.route("/org/editions/<int:edition_id>/exhibitors/<int:exhibitor_id>/status", methods=["POST"])
-@require(perm.MANAGE_EXHIBITORS, organizer=True)
-def exhibitor_status(edition_id, exhibitor_id):
+@require(MANAGE_EXHIBITORS, organizer=True)
+def exhibitor_status(exhibitor_id):
     """Move an exhibitor along the booth-sales pipeline."""
-    exhibitor = get_in_edition_or_404(Exhibitor, exhibitor_id, edition_id, current_scope())
+    exhibitor = get_in_edition_or_404(Exhibitor, exhibitor_id, g.edition.id, current_scope())
     try:
         services.set_status(exhibitor, request.form.get("status", ""), actor_id=current_user.id)
     except ServiceError as error:
         flash(str(error), "error")
     else:
-        db.session.commit()
         flash(_("Status of %(company)s changed.", company=exhibitor.company.name), "success")
-    return redirect(url_for("exhibitors.edition_exhibitors", edition_id=edition_id))
+    return redirect(url_for("exhibitors.edition_exhibitors"))
 
 
 @bp.route("/portal", methods=["GET", "POST"])
 @require(exhibitor=True)
 def portal():
     exhibitor = current_user.exhibitor
-    if not perm.has_permission(current_user, perm.EDIT_COMPANY):
+    if not has_permission(current_user, EDIT_COMPANY):
         return redirect(url_for("onsite.scanner"))
     form = CompanyForm(obj=exhibitor.company)
     if form.validate_on_submit():
@@ -74,14 +71,13 @@ def portal():
         except ServiceError as error:
             getattr(form, error.field or "name").errors.append(str(error))
         else:
-            db.session.commit()
             flash(_("Profile saved.") if changed else _("Nothing changed."), "success")
             return redirect(url_for("exhibitors.portal"))
     return render_template("exhibitors/portal.html", exhibitor=exhibitor, form=form)
 
 
 @bp.route("/portal/staff", methods=["GET", "POST"])
-@require(perm.MANAGE_STAFF, exhibitor=True)
+@require(MANAGE_STAFF, exhibitor=True)
 def staff():
     exhibitor = current_user.exhibitor
     form = StaffForm()
@@ -93,7 +89,6 @@ def staff():
         except ServiceError as error:
             getattr(form, error.field if hasattr(form, error.field or "") else "email").errors.append(str(error))
         else:
-            db.session.commit()
             flash(_("Staff member added."), "success")
             return redirect(url_for("exhibitors.staff"))
     return render_template("exhibitors/staff.html", exhibitor=exhibitor, form=form,

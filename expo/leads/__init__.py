@@ -1,0 +1,21 @@
+"""Leads (floor 3): the exhibitor's lead — capture (called by on-site scans), rating, notes, exports."""
+from flask_babel import lazy_gettext as _l
+
+from ..core.registry import Module, NavEntry, Permission
+
+VIEW_LEADS = "view_leads"  # the leads one captured
+VIEW_ALL_LEADS = "view_all_leads"  # every lead of the exhibitor, not only one's own captures
+EXPORT_LEADS = "export_leads"
+
+MODULE = Module(
+    name="leads",
+    blueprints=("expo.leads.views:bp",),
+    models="expo.leads.models",
+    permissions=(
+        Permission(VIEW_LEADS, _l("See and qualify the leads one captured"), ("exhibitor_admin", "booth_staff")),
+        Permission(VIEW_ALL_LEADS, _l("See every lead of the exhibitor"), ("exhibitor_admin",)),
+        Permission(EXPORT_LEADS, _l("Export leads"), ("exhibitor_admin",)),
+    ),
+    machines=("expo.leads.models:LEAD_RATING",),
+    nav=(NavEntry("leads.leads", _l("Leads"), "exhibitor", VIEW_LEADS, icon="person-lines-fill", order=30),),
+)

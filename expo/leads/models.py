@@ -3,21 +3,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, utcnow
-from ..core.models import _in
+from ..core.states import Machine, State
 from ..extensions import db
 
-LEAD_RATINGS = ("hot", "warm", "cold")
+LEAD_RATING = Machine("lead_rating", [
+    State("hot", _l("Hot"), "danger", "fire"), State("warm", _l("Warm"), "warning", "thermometer-half"),
+    State("cold", _l("Cold"), "info", "snow"),
+])
+LEAD_RATINGS = LEAD_RATING.codes
 
 
 class Lead(db.Model):
     __tablename__ = "leads"
     __table_args__ = (
         UniqueConstraint("exhibitor_id", "registration_id"),
-        CheckConstraint(f"rating IS NULL OR {_in('rating', LEAD_RATINGS)}", name="valid_rating"),
+        CheckConstraint(f"rating IS NULL OR {LEAD_RATING.check('rating')}", name="valid_rating"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)

@@ -72,7 +72,6 @@ def scan():
     except ServiceError as error:
         db.session.rollback()
         return _error(400, str(error), field=error.field)
-    db.session.commit()
     return jsonify(answer)
 
 
@@ -95,5 +94,4 @@ def scan_batch():
             answers.append({"result": "error", "status": 403, "error": str(error)})
         except ServiceError as error:
             answers.append({"result": "error", "status": 400, "error": str(error), "field": error.field})
-    db.session.commit()
     return jsonify(answers)

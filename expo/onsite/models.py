@@ -3,15 +3,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.db import UTCDateTime, utcnow
-from ..core.models import _in
+from ..core.states import Machine, State
 from ..extensions import db
 
-SCAN_KINDS = ("lead", "checkin")
-SCAN_RESULTS = ("ok", "duplicate", "refused")
+SCAN_KIND = Machine("scan_kind", [State("lead", _l("Lead"), "primary", "person-vcard"),
+                                   State("checkin", _l("Check-in"), "info", "door-open")])
+SCAN_RESULT = Machine("scan_result", [
+    State("ok", _l("OK"), "success", "check-lg"), State("duplicate", _l("Already scanned"), "warning", "arrow-repeat"),
+    State("refused", _l("Refused"), "danger", "x-lg"),
+])
+# Why a badge code is refused, from the cheapest check to the last (see verify_code).
+SCAN_REASON = Machine("scan_reason", [
+    State("malformed", _l("Not a badge code"), "danger", "question-circle"),
+    State("unsupported_version", _l("Unknown badge version"), "danger", "question-circle"),
+    State("other_edition", _l("Badge of another show or edition"), "danger", "calendar-x"),
+    State("invalid_signature", _l("Forged or altered badge"), "danger", "shield-exclamation"),
+    State("unknown_registration", _l("Unknown registration"), "danger", "person-x"),
+    State("revoked", _l("Revoked badge"), "danger", "slash-circle"),
+    State("not_admitted", _l("Registration not confirmed"), "warning", "hourglass-split"),
+])
+SCAN_KINDS = SCAN_KIND.codes
+SCAN_RESULTS = SCAN_RESULT.codes
+REFUSAL_REASONS = SCAN_REASON.codes
 
 
 class Scan(db.Model):
@@ -20,8 +38,8 @@ class Scan(db.Model):
     __tablename__ = "scans"
     __table_args__ = (
         UniqueConstraint("user_id", "client_scan_id"),  # a retry from the same scanner is stored once
-        CheckConstraint(_in("kind", SCAN_KINDS), name="valid_kind"),
-        CheckConstraint(_in("result", SCAN_RESULTS), name="valid_result"),
+        CheckConstraint(SCAN_KIND.check("kind"), name="valid_kind"),
+        CheckConstraint(SCAN_RESULT.check("result"), name="valid_result"),
         CheckConstraint("(result = 'refused') = (reason IS NOT NULL)", name="refusal_has_reason"),
         Index("ix_scans_edition_id_kind_result", "edition_id", "kind", "result"),
     )

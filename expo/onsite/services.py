@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from ..core import badge_codes
 from ..core.db import take_write_lock, utcnow
 from ..core.models import Edition
-from ..core.permissions import CHECK_IN, SCAN_LEADS, has_permission
+from ..core.permissions import has_permission
 from ..core.scoping import Scope, get_scoped, scoped
 from ..core.services import ServiceError, audit
 from ..extensions import db
@@ -25,10 +25,9 @@ from ..leads import services as leads
 from ..leads.models import Lead
 from ..visitors.models import Registration
 from ..visitors.services import visible_to_exhibitor
+from . import CHECK_IN, SCAN_LEADS
 from .models import SCAN_KINDS, Scan
 
-REFUSAL_REASONS = ("malformed", "unsupported_version", "other_edition", "invalid_signature",
-                   "unknown_registration", "revoked", "not_admitted")
 
 
 class ScanForbidden(ServiceError):

@@ -10,14 +10,12 @@ from sqlalchemy import func
 from ..core.models import Edition
 from ..core.scoping import Scope, scoped
 from ..core.services import previous_edition
-from ..exhibitors.models import Company, Exhibitor
+from ..exhibitors.models import PARTICIPATING_STATUSES, Company, Exhibitor
 from ..extensions import db
 from ..leads.models import Lead
 from ..onsite.models import Scan
 from ..visitors.models import Registration
 
-# Exhibitors who take part in an edition (the others are still in, or fell out of, the sales pipeline).
-PARTICIPATING_STATUSES = ("contracted", "paid", "exhibited")
 
 
 @dataclass

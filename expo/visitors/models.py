@@ -3,16 +3,45 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, utcnow
-from ..core.models import Category, Edition, _in
+from ..core.models import Category, Edition
+from ..core.states import Machine, State
 from ..extensions import db
 
-VISITOR_CATEGORIES = ("buyer", "trade_visitor", "public", "media", "vip", "exhibitor_staff", "speaker")
-REGISTRATION_STATUSES = ("pending", "confirmed", "cancelled", "waitlisted")
-SOURCES = ("online", "import", "walk_up", "exhibitor_invitation", "campaign")
+VISITOR_CATEGORY = Machine("visitor_category", [
+    State("buyer", _l("Buyer"), "primary", "bag-check"),
+    State("trade_visitor", _l("Trade visitor"), "info", "briefcase"),
+    State("public", _l("Public"), "secondary", "person"),
+    State("media", _l("Media"), "dark", "camera"),
+    State("vip", _l("VIP"), "warning", "star"),
+    State("exhibitor_staff", _l("Exhibitor staff"), "secondary", "person-badge"),
+    State("speaker", _l("Speaker"), "info", "mic"),
+])
+# Waiting lists and approval queues lead to confirmed; a cancelled registration can be reinstated.
+REGISTRATION_STATUS = Machine("registration_status", [
+    State("pending", _l("Pending"), "warning", "hourglass-split"),
+    State("confirmed", _l("Confirmed"), "success", "check-circle"),
+    State("cancelled", _l("Cancelled"), "danger", "x-circle"),
+    State("waitlisted", _l("Waitlisted"), "secondary", "list-ol"),
+], moves={
+    "pending": ("confirmed", "waitlisted", "cancelled"),
+    "waitlisted": ("pending", "confirmed", "cancelled"),
+    "confirmed": ("cancelled",),
+    "cancelled": ("confirmed",),
+})
+REGISTRATION_SOURCE = Machine("registration_source", [
+    State("online", _l("Online"), "primary", "globe"), State("import", _l("Import"), "secondary", "upload"),
+    State("walk_up", _l("Walk-up"), "info", "door-open"),
+    State("exhibitor_invitation", _l("Exhibitor invitation"), "success", "envelope-paper"),
+    State("campaign", _l("Campaign"), "warning", "megaphone"),
+])
+VISITOR_CATEGORIES = VISITOR_CATEGORY.codes
+REGISTRATION_STATUSES = REGISTRATION_STATUS.codes
+SOURCES = REGISTRATION_SOURCE.codes
 
 registration_interests = Table(
     "registration_interests",
@@ -47,9 +76,9 @@ class Registration(db.Model):
     __tablename__ = "registrations"
     __table_args__ = (
         UniqueConstraint("edition_id", "person_id"),
-        CheckConstraint(_in("category", VISITOR_CATEGORIES), name="valid_category"),
-        CheckConstraint(_in("status", REGISTRATION_STATUSES), name="valid_status"),
-        CheckConstraint(_in("source", SOURCES), name="valid_source"),
+        CheckConstraint(VISITOR_CATEGORY.check("category"), name="valid_category"),
+        CheckConstraint(REGISTRATION_STATUS.check("status"), name="valid_status"),
+        CheckConstraint(REGISTRATION_SOURCE.check("source"), name="valid_source"),
         CheckConstraint("badge_serial >= 1", name="positive_badge_serial"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,3 +102,11 @@ class Registration(db.Model):
     person: Mapped["Person"] = relationship()
     edition: Mapped[Edition] = relationship()
     interests: Mapped[list[Category]] = relationship(secondary=registration_interests)
+
+    @property
+    def status_state(self) -> State:
+        return REGISTRATION_STATUS.state(self.status)
+
+    @property
+    def category_state(self) -> State:
+        return VISITOR_CATEGORY.state(self.category)

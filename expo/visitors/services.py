@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from ..core.db import utcnow
 from ..core.models import Category, Edition
 from ..core.scoping import Scope, scoped
-from ..core.services import ServiceError, audit, normalize_email
+from ..core.services import ServiceError, audit, move_status, normalize_email
 from ..extensions import db
 from . import tasks
 from .badges import badge_code
-from .models import SOURCES, VISITOR_CATEGORIES, Person, Registration
+from .models import REGISTRATION_STATUS, SOURCES, VISITOR_CATEGORIES, Person, Registration
 
 
 @dataclass
@@ -121,8 +121,7 @@ def reissue_badge(registration: Registration, *, actor_id: int | None = None) ->
 
 
 def cancel_registration(registration: Registration, *, actor_id: int | None = None) -> None:
-    registration.status = "cancelled"
-    audit("registration.cancelled", organizer_id=registration.organizer_id, user_id=actor_id, obj=registration)
+    move_status(registration, REGISTRATION_STATUS, "cancelled", actor_id=actor_id)
 
 
 def registration_by_access_key(access_key: str) -> Registration | None:

@@ -1,23 +1,22 @@
 """Public pre-registration, the visitor's own confirmation page and badge, the organizer's list."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..core import permissions as perm
-from ..core.auth import current_scope, require
+from ..core.auth import current_scope, edition_scoped, require
 from ..core.forms import choices
-from ..core.models import Edition
-from ..core.scoping import get_in_edition_or_404, get_scoped_or_404
+from ..core.registry import registry
+from ..core.scoping import get_in_edition_or_404
 from ..core.services import ServiceError, audit, category_tree
 from ..core.templating import current_language, label
 from ..extensions import db
 from . import badges as badge_render
-from ..onsite import services as onsite_services
+from . import MANAGE_REGISTRATIONS, VIEW_REGISTRATIONS
 from . import services
 from .forms import REGISTERABLE_CATEGORIES, RegistrationForm, SearchForm
 from .models import Registration
 
-bp = Blueprint("visitors", __name__)
+bp = edition_scoped(Blueprint("visitors", __name__))
 
 
 @bp.route("/e/<slug>", methods=["GET", "POST"])
@@ -40,7 +39,6 @@ def register(slug):
             db.session.rollback()
             getattr(form, error.field if hasattr(form, error.field or "") else "email").errors.append(str(error))
         else:
-            db.session.commit()
             return redirect(url_for("visitors.confirmation", key=registration.access_key))
     return render_template("visitors/register.html", edition=edition, form=form)
 
@@ -81,55 +79,52 @@ def badge_pdf(key):
 
 
 @bp.route("/org/editions/<int:edition_id>/registrations")
-@require(perm.VIEW_REGISTRATIONS, organizer=True)
-def registrations(edition_id):
-    scope = current_scope()
-    edition = get_scoped_or_404(Edition, edition_id, scope)
+@require(VIEW_REGISTRATIONS, organizer=True)
+def registrations():
+    scope, edition = current_scope(), g.edition
     form = SearchForm(request.args)
     rows = services.registrations(scope, edition, search=form.q.data or "")
     return render_template("visitors/registrations.html", edition=edition, form=form, registrations=rows,
                            total=services.registration_count(scope, edition))
 
 
-def _registration_in_edition(edition_id, registration_id):
-    return get_in_edition_or_404(Registration, registration_id, edition_id, current_scope())
+def _registration_in_edition(registration_id):
+    return get_in_edition_or_404(Registration, registration_id, g.edition.id, current_scope())
 
 
 @bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>")
-@require(perm.VIEW_REGISTRATIONS, organizer=True)
-def registration(edition_id, registration_id):
-    registration = _registration_in_edition(edition_id, registration_id)
+@require(VIEW_REGISTRATIONS, organizer=True)
+def registration(registration_id):
+    registration = _registration_in_edition(registration_id)
+    panels = [panel for hook in registry.hook("registration_panels")
+              if (panel := hook(current_scope(), registration)) is not None]
     return render_template("visitors/registration.html", registration=registration, person=registration.person,
-                           edition=registration.edition,
-                           checkins=onsite_services.registration_checkins(current_scope(), registration))
+                           edition=registration.edition, panels=panels)
 
 
 @bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>/badge.pdf")
-@require(perm.MANAGE_REGISTRATIONS, organizer=True)
-def print_badge(edition_id, registration_id):
+@require(MANAGE_REGISTRATIONS, organizer=True)
+def print_badge(registration_id):
     """On-site badge printing at the help desk."""
-    registration = _registration_in_edition(edition_id, registration_id)
+    registration = _registration_in_edition(registration_id)
     audit("badge.printed", organizer_id=registration.organizer_id, user_id=current_user.id, obj=registration)
-    db.session.commit()
     return _badge_pdf(registration)
 
 
 @bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>/reissue", methods=["POST"])
-@require(perm.MANAGE_REGISTRATIONS, organizer=True)
-def reissue_badge(edition_id, registration_id):
+@require(MANAGE_REGISTRATIONS, organizer=True)
+def reissue_badge(registration_id):
     """A lost badge: a new code, and the old one is refused as revoked from now on."""
-    registration = _registration_in_edition(edition_id, registration_id)
+    registration = _registration_in_edition(registration_id)
     services.reissue_badge(registration, actor_id=current_user.id)
-    db.session.commit()
     flash(_("New badge issued; the old one no longer admits."), "success")
-    return redirect(url_for("visitors.registration", edition_id=edition_id, registration_id=registration_id))
+    return redirect(url_for("visitors.registration", registration_id=registration_id))
 
 
 @bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>/cancel", methods=["POST"])
-@require(perm.MANAGE_REGISTRATIONS, organizer=True)
-def cancel_registration(edition_id, registration_id):
-    registration = _registration_in_edition(edition_id, registration_id)
+@require(MANAGE_REGISTRATIONS, organizer=True)
+def cancel_registration(registration_id):
+    registration = _registration_in_edition(registration_id)
     services.cancel_registration(registration, actor_id=current_user.id)
-    db.session.commit()
     flash(_("Registration cancelled; its badge no longer admits."), "success")
-    return redirect(url_for("visitors.registration", edition_id=edition_id, registration_id=registration_id))
+    return redirect(url_for("visitors.registration", registration_id=registration_id))

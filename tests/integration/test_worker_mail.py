@@ -221,7 +221,8 @@ def test_without_smtp_the_message_is_kept_in_the_outbox(app, make):
     db.session.commit()
     message_id = message.id
 
-    deliver_mail.delay(message_id)  # eager in the unit tests: runs here, in its own app context
+    deliver_mail.delay(message_id)  # waits for the transaction (the read of message.id opened one) to commit
+    db.session.commit()  # …then runs eagerly here, in its own app context
 
     db.session.expire_all()
     message = db.session.get(MailMessage, message_id)
@@ -232,7 +233,7 @@ def test_without_smtp_the_message_is_kept_in_the_outbox(app, make):
 
 
 def test_registration_without_smtp_keeps_the_confirmation(app, make):
-    """The whole eager path: register → on_commit → send_confirmation → deliver_mail → kept."""
+    """The whole eager path: register → commit → send_confirmation → deliver_mail → kept."""
     from celery import current_app as current_celery
 
     from expo.visitors import services as visitor_services
