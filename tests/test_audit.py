@@ -126,7 +126,7 @@ def test_lead_export(app, w):
     assert response.status_code == 200 and "Alice Anders" in response.get_data(as_text=True)
     entry = the_entry("leads.exported", since, user_id=w.exhibitor_admin.id)
     assert entry.organizer_id == w.organizer_id
-    assert entry.details == {"exhibitor_id": w.exhibitor.id, "rows": 1}
+    assert entry.details == {"exhibitor_id": w.exhibitor.id, "rows": 1, "format": "csv"}
     page = audit_page(app, w)
     assert "leads.exported" in page and "admin@kettle.example" in page
 

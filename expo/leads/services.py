@@ -4,18 +4,19 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
 
 from ..core.permissions import has_permission
 from ..core.scoping import Scope, scoped
 from ..core.services import ServiceError, audit
-from ..core.tabular import csv_text
+from ..core.tabular import csv_text, write_xlsx
+from ..core.templating import label
 from ..extensions import db
 from ..visitors.services import visible_to_exhibitor
-from .models import LEAD_RATINGS, Lead
-
-VIEW_ALL_LEADS = "view_all_leads"  # every lead of the exhibitor, not only one's own captures
+from . import VIEW_ALL_LEADS
+from .models import LEAD_RATING, LEAD_RATINGS, Lead
 
 
 def capture_lead(exhibitor, registration, user, scanned_at: datetime) -> tuple[int, str]:
@@ -70,14 +71,43 @@ def lead_contact(lead: Lead) -> dict:
     return {**{key: seen.get(key) or "" for key in CONTACT_FIELDS}, "category": seen["category"]}
 
 
-def leads_csv(user, leads: list[Lead], zone: ZoneInfo) -> str:
-    header = [*CONTACT_FIELDS, "category", "rating", "notes", "first_scanned", "last_scanned", "scans"]
+EXPORT_FORMATS = ("csv", "xlsx")
+# The export's columns: (key, translated header). Keys are for code; people read the headers.
+EXPORT_COLUMNS = (
+    ("name", _l("Name")), ("company", _l("Company")), ("job_title", _l("Job title")), ("country", _l("Country")),
+    ("email", _l("Email")), ("phone", _l("Phone")), ("category", _l("Category")), ("rating", _l("Rating")),
+    ("notes", _l("Notes")), ("first_scanned", _l("First scanned")), ("last_scanned", _l("Last scanned")),
+    ("scans", _l("Scans")),
+)
+
+
+def _country_name(code: str) -> str:
+    """"CN" -> "China" / "中国" in the current language; an unknown code as it is."""
+    locale = get_locale()
+    return locale.territories.get(code.upper(), code) if code and locale else code or ""
+
+
+def leads_table(leads: list[Lead], zone: ZoneInfo) -> tuple[list[str], list[list]]:
+    """The leads as a table in the current language: translated headers, category and rating as their
+    labels, countries by name, times as datetimes in the edition's zone, the scan count as a number."""
+    header = [str(title) for _key, title in EXPORT_COLUMNS]
     rows = []
     for lead in leads:
         contact = lead_contact(lead)
-        rows.append([*(contact[key] for key in CONTACT_FIELDS), contact["category"], lead.rating or "", lead.notes,
-                     lead.first_scanned_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                     lead.last_scanned_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), lead.scan_count])
+        rows.append([contact["name"], contact["company"], contact["job_title"], _country_name(contact["country"]),
+                     contact["email"], contact["phone"], str(label(contact["category"])),
+                     LEAD_RATING.label(lead.rating), lead.notes,
+                     lead.first_scanned_at.astimezone(zone), lead.last_scanned_at.astimezone(zone), lead.scan_count])
+    return header, rows
+
+
+def export_leads(user, leads: list[Lead], zone: ZoneInfo, fmt: str) -> bytes:
+    """The exhibitor's leads as a CSV or XLSX file (bytes), in the current language; audited."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(fmt)
+    header, rows = leads_table(leads, zone)
     audit("leads.exported", organizer_id=user.organizer_id, user_id=user.id,
-          details={"exhibitor_id": user.exhibitor_id, "rows": len(leads)})
-    return csv_text(header, rows)
+          details={"exhibitor_id": user.exhibitor_id, "rows": len(leads), "format": fmt})
+    if fmt == "xlsx":
+        return write_xlsx(header, rows, str(_l("Leads")))
+    return csv_text(header, rows).encode("utf-8")

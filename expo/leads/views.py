@@ -4,13 +4,14 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..core import permissions as perm
 from ..core.auth import current_scope, require
 from ..core.forms import choices
 from ..core.scoping import get_scoped_or_404
 from ..core.services import ServiceError
+from ..core.tabular import XLSX_MIMETYPE
 from ..core.templating import label
 from ..extensions import db
+from . import EXPORT_LEADS, VIEW_LEADS
 from . import services
 from .forms import LeadForm
 from .models import LEAD_RATINGS, Lead
@@ -19,7 +20,7 @@ bp = Blueprint("leads", __name__)
 
 
 @bp.route("/portal/leads")
-@require(perm.SCAN_LEADS, exhibitor=True)
+@require(VIEW_LEADS, exhibitor=True)
 def leads():
     exhibitor = current_user.exhibitor
     rows = [(lead, services.lead_contact(lead)) for lead in services.leads_for(current_user)]
@@ -27,7 +28,7 @@ def leads():
 
 
 @bp.route("/portal/leads/<int:lead_id>", methods=["GET", "POST"])
-@require(perm.SCAN_LEADS, exhibitor=True)
+@require(VIEW_LEADS, exhibitor=True)
 def lead(lead_id):
     lead = get_scoped_or_404(Lead, lead_id, current_scope())
     if not services.lead_visible_to(current_user, lead):
@@ -41,18 +42,27 @@ def lead(lead_id):
         except ServiceError as error:
             form.rating.errors.append(str(error))
         else:
-            db.session.commit()
             return redirect(url_for("leads.leads"))
     return render_template("leads/lead.html", lead=lead, contact=services.lead_contact(lead), form=form,
                            edition=current_user.exhibitor.edition)
 
 
 @bp.route("/portal/leads.csv")
-@require(perm.EXPORT_LEADS, exhibitor=True)
+@require(EXPORT_LEADS, exhibitor=True)
 def leads_csv():
+    return _export("csv", "text/csv")
+
+
+@bp.route("/portal/leads.xlsx")
+@require(EXPORT_LEADS, exhibitor=True)
+def leads_xlsx():
+    return _export("xlsx", XLSX_MIMETYPE)
+
+
+def _export(fmt: str, mimetype: str) -> Response:
+    """The leads this user may see, as a file in the user's language (the export is in the audit log)."""
     exhibitor = current_user.exhibitor
-    body = services.leads_csv(current_user, services.leads_for(current_user),
-                              ZoneInfo(exhibitor.edition.timezone))
-    db.session.commit()  # the export is in the audit log
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="leads-{exhibitor.id}.csv"'})
+    body = services.export_leads(current_user, services.leads_for(current_user),
+                                 ZoneInfo(exhibitor.edition.timezone), fmt)
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="leads-{exhibitor.id}.{fmt}"'})

@@ -403,12 +403,12 @@ def test_leads_csv_has_empty_contact_cells_without_sharing_consent(client, make,
     login(client, admin)
     rows = read_csv(client.get("/portal/leads.csv"))
 
-    hidden, open_ = sorted(rows, key=lambda row: row["name"])
-    assert (hidden["name"], open_["name"]) == ("", "Open Person")
-    assert {key: hidden[key] for key in ("name", "company", "job_title", "country", "email", "phone")} == {
-        "name": "", "company": "", "job_title": "", "country": "", "email": "", "phone": ""}
-    assert hidden["category"] == "buyer" and hidden["scans"] == "1"
-    assert (open_["email"], open_["company"]) == ("open@example.com", "Open Co")
+    hidden, open_ = sorted(rows, key=lambda row: row["Name"])
+    assert (hidden["Name"], open_["Name"]) == ("", "Open Person")
+    assert {key: hidden[key] for key in ("Name", "Company", "Job title", "Country", "Email", "Phone")} == {
+        "Name": "", "Company": "", "Job title": "", "Country": "", "Email": "", "Phone": ""}
+    assert hidden["Category"] == "Buyer" and hidden["Scans"] == "1"
+    assert (open_["Email"], open_["Company"]) == ("open@example.com", "Open Co")
 
 
 def test_leads_csv_neutralises_formula_injection(client, make, booth):
@@ -424,9 +424,9 @@ def test_leads_csv_neutralises_formula_injection(client, make, booth):
         lead_scan(client, booth.token, code_of(visitor))
 
     login(client, admin)
-    rows = {row["company"]: row for row in read_csv(client.get("/portal/leads.csv"))}
+    rows = {row["Company"]: row for row in read_csv(client.get("/portal/leads.csv"))}
 
-    assert rows["Plain Co"]["name"] == '\'=HYPERLINK("x")'
+    assert rows["Plain Co"]["Name"] == '\'=HYPERLINK("x")'
     assert {"'+cmd", "'-2", "'@SUM(A1)"} <= set(rows)
     for row in rows.values():
         for value in row.values():
