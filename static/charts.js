@@ -96,9 +96,11 @@
       var showLabels = spec.labels !== false;
       if (type === "funnel") {
         option.legend.show = false;
-        option.series = [{ type: "funnel", name: s.name, data: s.data, sort: "none", gap: 2, left: "10%", width: "80%",
+        option.series = [{ type: "funnel", name: s.name, data: s.data, sort: "none", gap: 2, left: "4%", width: "58%",
           top: 10, bottom: 10, minSize: "20%",
-          label: { show: showLabels, position: "inside", formatter: function (p) { return p.name + "  " + fmt(p.value, unit); } } }];
+          label: { show: showLabels, position: "right", color: "#212529",
+            formatter: function (p) { return p.name + "  " + fmt(p.value, unit); } },
+          labelLine: { show: showLabels, lineStyle: { color: "#ced4da" } } }];
       } else {
         option.series = [{ type: "pie", name: s.name, data: s.data, radius: type === "donut" ? ["48%", "72%"] : "70%",
           center: ["50%", "45%"], avoidLabelOverlap: true, itemStyle: { borderColor: "#fff", borderWidth: 2 },
@@ -113,7 +115,8 @@
     if (horizontal) { categoryAxis.inverse = true; categoryAxis.axisLabel = { width: 140, overflow: "truncate" }; }
     option.xAxis = horizontal ? valueAxis : categoryAxis;
     option.yAxis = horizontal ? categoryAxis : valueAxis;
-    option.grid = { left: 8, right: horizontal ? 48 : 16, top: 16, bottom: many ? 40 : 8, containLabel: true };
+    option.grid = { left: 8, right: horizontal ? 48 : 16, top: spec.marks && spec.marks.length ? 32 : 16,
+      bottom: many ? 40 : 8, containLabel: true };
     option.tooltip.trigger = "axis";
     option.tooltip.axisPointer = { type: type === "line" || type === "area" ? "line" : "shadow" };
     var labels = spec.labels === undefined ? horizontal && !stacked : spec.labels;
