@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from expo import demo
 from expo.cli import main
+from expo.core.demo import CLOSING, OPENING
 from expo.core.models import Category, Edition, Organizer, Show, User
 from expo.core.scoping import Scope
 from expo.exhibitors.models import Company, Exhibitor
@@ -16,13 +18,14 @@ from expo.extensions import db
 from expo.leads.models import Lead
 from expo.onsite.models import Scan
 from expo.postshow.services import edition_report
-from expo.visitors.models import Registration
+from expo.visitors.models import Person, Registration
 from expo.visitors.services import badge_code
 
 from .conftest import login, new_scan_id
 
 ROLES = ("owner", "manager", "sales", "onsite", "analyst", "exhibitor_admin", "booth_staff")
 CJK = re.compile(r"[\u4e00-\u9fff]")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
@@ -44,7 +47,7 @@ def test_demo_world(accounts):
     editions = list(db.session.scalars(select(Edition).order_by(Edition.starts_on)))
     assert [e.status for e in editions] == ["closed", "live"]
     last, live = editions
-    assert live.starts_on == date.today() - timedelta(days=1)
+    assert live.starts_on == datetime.now(SHANGHAI).date() - timedelta(days=1)
     assert last.starts_on.year == live.starts_on.year - 1
 
     # A category tree: top-level categories with children.
@@ -144,7 +147,69 @@ def test_token_create_for_unknown_user(app, ctx):
 
 def test_demo_generates_on_a_leap_day(ctx):
     """The live edition opened on 29 February: last year's edition has no 29 February."""
-    demo.generate(visitors=20, exhibitors=4, editions=2, today=date(2028, 3, 1))
+    demo.generate(visitors=20, exhibitors=4, editions=2, now=datetime(2028, 3, 1, 12, tzinfo=SHANGHAI))
     starts = list(db.session.scalars(select(Edition.starts_on).order_by(Edition.starts_on)))
     assert starts[-1] == date(2028, 2, 29)
     assert starts[0].year == 2027
+
+
+# --- nothing in the future ---------------------------------------------------------------------------
+
+TOLERANCE = timedelta(seconds=1)
+NOWS = [
+    datetime(2026, 5, 20, 4, 0, tzinfo=SHANGHAI),  # before the halls open on the second show day
+    datetime(2026, 5, 20, 9, 20, tzinfo=SHANGHAI),  # twenty minutes after opening
+    datetime(2026, 5, 20, 11, 30, tzinfo=SHANGHAI),  # mid-morning
+    datetime(2026, 5, 20, 22, 0, tzinfo=SHANGHAI),  # after closing
+    datetime(2026, 12, 31, 23, 59, tzinfo=SHANGHAI),  # the last minute of the year (15:59 UTC)
+    datetime(2024, 3, 1, 1, 0, tzinfo=timezone.utc),  # 09:00 in Shanghai, the live edition opened on 29 Feb
+]
+
+
+def latest(*columns) -> datetime:
+    return max(db.session.scalar(select(func.max(column))) for column in columns)
+
+
+@pytest.mark.parametrize("now", NOWS, ids=lambda now: now.isoformat())
+def test_demo_lies_not_in_the_future(ctx, now):
+    """Scans, check-ins, leads and registrations all lie before ``now``; registrations before their scans;
+    the live edition's past show day is full and today's scans run up to now."""
+    demo.generate(visitors=120, exhibitors=6, editions=3, now=now)
+    db.session.remove()
+    assert latest(Scan.scanned_at, Scan.received_at, Lead.first_scanned_at, Lead.last_scanned_at,
+                  Registration.created_at, Registration.consent_at, Person.created_at) <= now + TOLERANCE
+
+    editions = list(db.session.scalars(select(Edition).order_by(Edition.starts_on)))
+    *closed, live = editions
+    today = now.astimezone(SHANGHAI).date()
+    assert live.status == "live" and live.starts_on <= today <= live.ends_on
+    for edition in closed:
+        assert edition.status == "closed" and edition.ends_on < today
+
+    # Every scan comes after its registration; every lead's booth scan after the visitor's check-in that day.
+    late = db.session.execute(select(func.count(Scan.id)).join(Registration, Registration.id == Scan.registration_id)
+                              .where(Scan.scanned_at < Registration.created_at)).scalar()
+    assert late == 0
+    checkins = {}
+    for reg_id, at in db.session.execute(select(Scan.registration_id, Scan.scanned_at).where(Scan.kind == "checkin")):
+        checkins.setdefault((reg_id, at.astimezone(SHANGHAI).date()), []).append(at)
+    for reg_id, at in db.session.execute(select(Lead.registration_id, Lead.first_scanned_at)):
+        entered = checkins.get((reg_id, at.astimezone(SHANGHAI).date()))
+        assert entered and min(entered) <= at, (reg_id, at)
+
+    # Past show days are whole days; today runs up to now (or has nothing yet before the halls open).
+    live_days = [at.astimezone(SHANGHAI) for at in db.session.scalars(
+        select(Scan.scanned_at).where(Scan.edition_id == live.id))]
+    yesterday = [at for at in live_days if at.date() < today]
+    assert yesterday and max(at.time() for at in yesterday) >= datetime(2000, 1, 1, 15).time()
+    todays = [at for at in live_days if at.date() == today]
+    opening = datetime.combine(today, OPENING, SHANGHAI)
+    if now < opening:
+        assert not todays
+    elif now >= opening + timedelta(hours=2):
+        assert todays and max(todays) >= min(now, datetime.combine(today, CLOSING, SHANGHAI)) - timedelta(hours=1)
+    # Older editions have their whole show: scans on each of their four days.
+    for edition in closed:
+        days = {at.astimezone(SHANGHAI).date() for at in db.session.scalars(
+            select(Scan.scanned_at).where(Scan.edition_id == edition.id))}
+        assert len(days) == 4

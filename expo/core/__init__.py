@@ -12,6 +12,7 @@ VIEW_OUTBOX = "view_outbox"
 
 MODULE = Module(
     name="core",
+    demo="expo.core.demo:contribute",
     blueprints=("expo.core.views:bp",),
     models="expo.core.models",
     permissions=(

@@ -9,6 +9,7 @@ MANAGE_STAFF = "manage_staff"
 
 MODULE = Module(
     name="exhibitors",
+    demo="expo.exhibitors.demo:contribute",
     blueprints=("expo.exhibitors.views:bp",),
     models="expo.exhibitors.models",
     permissions=(

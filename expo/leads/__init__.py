@@ -9,6 +9,7 @@ EXPORT_LEADS = "export_leads"
 
 MODULE = Module(
     name="leads",
+    demo="expo.leads.demo:contribute",
     blueprints=("expo.leads.views:bp",),
     models="expo.leads.models",
     permissions=(

@@ -8,6 +8,7 @@ SCAN_LEADS = "scan_leads"
 
 MODULE = Module(
     name="onsite",
+    demo="expo.onsite.demo:contribute",
     blueprints=("expo.onsite.views:bp", "expo.onsite.api:bp"),
     csrf_exempt=("expo.onsite.api:bp",),  # bearer tokens; session callers send the CSRF header (api.py)
     models="expo.onsite.models",

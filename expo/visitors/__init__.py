@@ -8,6 +8,7 @@ MANAGE_REGISTRATIONS = "manage_registrations"  # reissue and print badges, cance
 
 MODULE = Module(
     name="visitors",
+    demo="expo.visitors.demo:contribute",
     blueprints=("expo.visitors.views:bp",),
     models="expo.visitors.models",
     permissions=(

@@ -1,0 +1,106 @@
+"""The visitors' part of the demo show: people (Chinese and international, some returning from the
+previous edition) and their registrations with interests. Pre-registrations fall between the opening
+of registration and the first show day; walk-ups register at the venue on a show day that has begun.
+Nothing is dated after ``world.now``."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select
+
+from ..core.demo import DEMO_DOMAIN, DemoRegistration, DemoWorld, cn_name, company_names, en_name, weighted
+from ..extensions import db
+from .models import Person, Registration, registration_interests
+
+JOBS_CN = ["采购经理", "总经理", "设计师", "采购总监", "店长", "项目经理", "销售经理"]
+JOBS_EN = ["Purchasing Manager", "CEO", "Interior Designer", "Buyer", "Store Owner", "Project Manager", "Importer"]
+COUNTRIES = ["CN"] * 7 + ["HK", "TW", "US", "DE", "IT", "JP", "KR", "AE", "AU", "GB", "VN", "MY", "IN", "RU"]
+CATEGORY_WEIGHTS = {"buyer": 40, "trade_visitor": 35, "public": 15, "media": 4, "vip": 6}
+SOURCE_WEIGHTS = {"online": 70, "import": 12, "walk_up": 8, "exhibitor_invitation": 7, "campaign": 3}
+RETURNING_SHARE = 0.3  # of an edition's visitors who came to the one before
+CANCELLED_EVERY = 50
+ATTENDANCE = 0.65  # of the pre-registered visitors who come to the show
+
+
+def contribute(world: DemoWorld) -> None:
+    rng, sizes = world.rng, world.sizes
+    made = 0
+    previous_people: list[int] = []
+    for index, edition in enumerate(world.editions):
+        if edition is world.live:
+            count = sizes.visitors
+        else:
+            count = int(sizes.visitors * (0.8 + 0.2 * index / max(1, sizes.editions - 1)))
+        returning = rng.sample(previous_people, k=min(len(previous_people), int(count * RETURNING_SHARE)))
+        new_ids = _insert_people(world, made, count - len(returning), world.registration_opens(edition))
+        made += len(new_ids)
+        people = returning + new_ids
+        world.registrations[edition.id] = _insert_registrations(world, edition, people)
+        _insert_interests(world, world.registrations[edition.id])
+        previous_people = people
+
+
+def _insert_people(world: DemoWorld, offset: int, count: int, created: datetime) -> list[int]:
+    rng, rows = world.rng, []
+    created = min(created, world.now)
+    for n in range(offset, offset + count):
+        chinese = rng.random() < 0.65
+        email = f"visitor{n}@{'example.cn' if chinese else DEMO_DOMAIN}"
+        phone = f"+86 13{rng.randrange(10**8, 10**9)}" if chinese else f"+49 15{rng.randrange(10**7, 10**8)}"
+        rows.append({"organizer_id": world.organizer.id, "name": cn_name(rng) if chinese else en_name(rng),
+                     "email": email, "email_key": email, "phone": phone,
+                     "phone_key": "".join(ch for ch in phone if ch.isdigit()),
+                     "company": rng.choice(company_names(rng, 1)) if rng.random() < 0.85 else "",
+                     "job_title": rng.choice(JOBS_CN if chinese else JOBS_EN),
+                     "country": "CN" if chinese else rng.choice(COUNTRIES), "created_at": created,
+                     "updated_at": created})
+    if not rows:
+        return []
+    first_id = (db.session.scalar(select(func.max(Person.id))) or 0) + 1
+    db.session.execute(insert(Person), rows)
+    return list(db.session.scalars(select(Person.id).where(Person.organizer_id == world.organizer.id,
+                                                           Person.id >= first_id).order_by(Person.id)))
+
+
+def _insert_registrations(world: DemoWorld, edition, person_ids: list[int]) -> list[DemoRegistration]:
+    rng = world.rng
+    opens = world.registration_opens(edition)
+    show_starts = datetime.combine(edition.starts_on, time(0), ZoneInfo(edition.timezone))
+    pre_show_end = min(show_starts - timedelta(seconds=1), world.now)
+    windows = world.show_windows(edition)
+    rows = []
+    for person_id in person_ids:
+        source = weighted(rng, SOURCE_WEIGHTS)
+        if source == "walk_up" and windows:
+            created = world.moment(*rng.choice(windows))  # at the venue, on a show day that has begun
+        else:
+            created = world.moment(min(opens, pre_show_end), pre_show_end)
+        rows.append({"organizer_id": world.organizer.id, "edition_id": edition.id, "person_id": person_id,
+                     "category": weighted(rng, CATEGORY_WEIGHTS), "status": "confirmed", "source": source,
+                     "answers": {}, "consent_version": "1", "consent_at": created,
+                     "share_with_exhibitors": rng.random() < 0.85, "badge_serial": 1,
+                     "access_key": secrets.token_urlsafe(32), "locale": "zh_CN" if rng.random() < 0.6 else "en",
+                     "created_at": created})
+    for row in rng.sample(rows, k=len(rows) // CANCELLED_EVERY):
+        row["status"] = "cancelled"
+    if not rows:
+        return []
+    db.session.execute(insert(Registration), rows)
+    ids = db.session.scalars(select(Registration.id).where(Registration.edition_id == edition.id)
+                             .order_by(Registration.id))
+    # Who came, once the show has begun: every walk-up, and about two in three of the others.
+    came = [bool(windows) and row["status"] != "cancelled"
+            and (row["source"] == "walk_up" or rng.random() < ATTENDANCE) for row in rows]
+    return [DemoRegistration(id=reg_id, person_id=row["person_id"], created_at=row["created_at"],
+                             cancelled=row["status"] == "cancelled", came=showed_up)
+            for reg_id, row, showed_up in zip(ids, rows, came)]
+
+
+def _insert_interests(world: DemoWorld, registrations: list[DemoRegistration]) -> None:
+    rows = [{"registration_id": registration.id, "category_id": leaf.id}
+            for registration in registrations
+            for leaf in world.rng.sample(world.categories, k=world.rng.randint(1, 3))]
+    if rows:
+        db.session.execute(insert(registration_interests), rows)
