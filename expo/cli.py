@@ -130,16 +130,16 @@ REPORT_COLUMNS = {
     "source": _l("Source"), "day": _l("Day"), "visitors": _l("Visitors"), "scans": _l("Scans"),
     "exhibitor": _l("Exhibitor"), "booth": _l("Booth"), "leads": _l("Leads"), "hot": _l("Hot"),
 }
-LABELLED_COLUMNS = ("category", "source")
+LABELLED_COLUMNS = {"category": "visitor_category", "source": "registration_source"}  # column -> status type
 
 
 def _report_table(frame) -> str:
     from .core.tabular import text_table
-    from .core.templating import label
+    from .core.templating import state
 
     columns = list(frame.columns)
-    rows = [[label(value) if column in LABELLED_COLUMNS else value for column, value in zip(columns, row)]
-            for row in frame.itertuples(index=False)]
+    rows = [[state(value, LABELLED_COLUMNS[column]) if column in LABELLED_COLUMNS else value
+             for column, value in zip(columns, row)] for row in frame.itertuples(index=False)]
     return text_table([str(REPORT_COLUMNS.get(column, column)) for column in columns], rows)
 
 

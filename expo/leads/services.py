@@ -12,7 +12,7 @@ from ..core.permissions import has_permission
 from ..core.scoping import Scope, scoped
 from ..core.services import ServiceError, audit
 from ..core.tabular import csv_text, write_xlsx
-from ..core.templating import label
+from ..core.templating import state
 from ..extensions import db
 from ..visitors.services import visible_to_exhibitor
 from . import VIEW_ALL_LEADS
@@ -95,7 +95,7 @@ def leads_table(leads: list[Lead], zone: ZoneInfo) -> tuple[list[str], list[list
     for lead in leads:
         contact = lead_contact(lead)
         rows.append([contact["name"], contact["company"], contact["job_title"], _country_name(contact["country"]),
-                     contact["email"], contact["phone"], str(label(contact["category"])),
+                     contact["email"], contact["phone"], str(state(contact["category"], "visitor_category")),
                      LEAD_RATING.label(lead.rating), lead.notes,
                      lead.first_scanned_at.astimezone(zone), lead.last_scanned_at.astimezone(zone), lead.scan_count])
     return header, rows
