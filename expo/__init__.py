@@ -52,8 +52,6 @@ def create_app(overrides: dict | None = None) -> Flask:
             resolve(path)
         for path in module.blueprints:
             app.register_blueprint(resolve(path))
-        for path in module.csrf_exempt:
-            csrf.exempt(resolve(path))
 
     from .core.db import commit_per_request
     from .core.templating import init_templating

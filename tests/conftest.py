@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from expo import create_app
 from expo.core import services as core
@@ -193,3 +193,44 @@ def redirect_path(response) -> str:
 
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
+
+
+class QueryCounter:
+    """The SQL statements one request sends, from its first query to its commit.
+
+    The test's session is closed first, so that nothing the test built is served from the identity
+    map (a real request starts empty). Counting stops at the first COMMIT: what runs after it (an
+    eager Celery task in the tests, the worker in production) is not the request's work.
+    """
+
+    def __init__(self, engine):
+        self.engine, self.statements, self.committed = engine, [], False
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        if not self.committed:
+            self.statements.append(statement)
+
+    def _commit(self, conn):
+        self.committed = True
+
+    def __enter__(self):
+        db.session.close()
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        event.listen(self.engine, "commit", self._commit)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._record)
+        event.remove(self.engine, "commit", self._commit)
+
+    def __len__(self):
+        return len(self.statements)
+
+    def report(self) -> str:
+        return "\n".join(f"{n:3}. {' '.join(s.split())[:160]}" for n, s in enumerate(self.statements, 1))
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as q: …`` then ``assert len(q) <= BUDGET, q.report()``."""
+    return lambda: QueryCounter(db.engine)

@@ -46,7 +46,7 @@ EXHIBITORS = "->/org/editions/{edition_id}/exhibitors"
 # fmt: off
 #                                             anonymous   owner    manager  sales    onsite   analyst  exh.admin  booth_staff
 EXPECTED = {
-    ("core.home", "GET"):                      ("->/login", "->/org", "->/org", "->/org", "->/org", "->/org", "->/portal", "->/portal"),
+    ("core.home", "GET"):                      ("->/login", "->/org", "->/org", "->/org", "->/org", "->/org", "->/portal", "->/portal/scan"),
     ("core.login", "GET"):                     ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("core.login", "POST"):                    ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("core.logout", "POST"):                   ("login",  "->/login", "->/login", "->/login", "->/login", "->/login", "->/login", "->/login"),
@@ -93,6 +93,7 @@ EXPECTED = {
     ("leads.leads_csv", "GET"):               ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "403"),
     ("leads.leads_xlsx", "GET"):              ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "403"),
     ("postshow.report", "GET"):                ("login",  "200",    "200",    "200",    "403",    "200",    "403",     "403"),
+    ("postshow.dashboard_json", "GET"):        ("login",  "200",    "200",    "200",    "403",    "200",    "403",     "403"),
     ("api.scan", "POST"):                      ("401",    "200",    "200",    "403",    "200",    "403",    "200",     "200"),
     ("api.scan_batch", "POST"):                ("401",    "200",    "200",    "item403", "200",   "item403", "200",    "200"),
 }
@@ -133,7 +134,7 @@ ENDPOINTS_WITH_IDS = {"core.revoke_token", "core.show", "core.new_edition", "cor
                       "visitors.registrations", "visitors.registration",
                       "visitors.print_badge", "visitors.reissue_badge", "visitors.cancel_registration",
                       "onsite.checkin", "leads.lead",
-                      "postshow.report"}
+                      "postshow.report", "postshow.dashboard_json"}
 
 
 def _foreign_cases():

@@ -2,6 +2,7 @@
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -29,6 +30,18 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+def insert_unless_exists(model, values: dict, unique: list[str], returning):
+    """``INSERT … ON CONFLICT (unique) DO NOTHING RETURNING returning``: the returned value, or None when a
+    row with the same unique key exists already (e.g. written a moment ago by a concurrent request).
+
+    One statement, no savepoint: the hot paths (scans, leads) use it instead of catching an IntegrityError.
+    """
+    connection = db.session.connection()
+    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    stmt = dialect_insert(model).values(values).on_conflict_do_nothing(index_elements=unique).returning(returning)
+    return connection.execute(stmt).scalar_one_or_none()
 
 
 def take_write_lock(session) -> None:

@@ -41,7 +41,6 @@ class NavEntry:
 class Module:
     name: str
     blueprints: tuple[str, ...] = ()
-    csrf_exempt: tuple[str, ...] = ()  # blueprints that authenticate otherwise (API tokens)
     models: str | None = None
     permissions: tuple[Permission, ...] = ()
     machines: tuple[str, ...] = ()  # "expo.x.models:MACHINE" — status types (codes, labels, moves)

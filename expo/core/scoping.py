@@ -19,15 +19,28 @@ class Scope:
         return cls(user.organizer_id, user.exhibitor_id if user.is_exhibitor_staff else None)
 
 
+class ScopeRefused(LookupError):
+    """An exhibitor's scope asked for rows that belong to no exhibitor: refused, never widened to the
+    whole organizer. What exhibitors may see of visitors goes through expo.visitors.services."""
+
+
+def exhibitor_column(model):
+    """The column that ties a table's rows to one exhibitor: ``__exhibitor_column__`` on the model
+    (the exhibitors table names its own ``id``), else an ``exhibitor_id`` column, else None."""
+    name = getattr(model, "__exhibitor_column__", None) or ("exhibitor_id" if hasattr(model, "exhibitor_id") else None)
+    return getattr(model, name) if name else None
+
+
 def scoped(model, scope: Scope, *columns):
-    """``select(model)`` (or the given columns) limited to the scope's organizer and exhibitor."""
+    """``select(model)`` (or the given columns) limited to the scope's organizer and, for exhibitor staff,
+    to their exhibitor's rows. A table without an exhibitor column is refused for exhibitor staff."""
     stmt = select(*columns) if columns else select(model)
     stmt = stmt.where(model.organizer_id == scope.organizer_id)
     if scope.exhibitor_id is not None:
-        if hasattr(model, "exhibitor_id"):
-            stmt = stmt.where(model.exhibitor_id == scope.exhibitor_id)
-        elif model.__tablename__ == "exhibitors":
-            stmt = stmt.where(model.id == scope.exhibitor_id)
+        column = exhibitor_column(model)
+        if column is None:
+            raise ScopeRefused(f"{model.__tablename__} has no exhibitor column: not in an exhibitor's scope")
+        stmt = stmt.where(column == scope.exhibitor_id)
     return stmt
 
 

@@ -9,6 +9,8 @@ from . import MANAGE_SHOWS, VIEW_AUDIT, VIEW_OUTBOX, services
 from .auth import client_ip, current_scope, edition_scoped, require
 from .forms import CategoryForm, EditionForm, LoginForm, ShowForm, StatusForm, TokenForm, choices
 from .models import EDITION_STATUS, Category, Show
+from .permissions import has_permission
+from .registry import registry
 from .scoping import get_scoped_or_404
 
 bp = edition_scoped(Blueprint("core", __name__))
@@ -16,11 +18,16 @@ bp = edition_scoped(Blueprint("core", __name__))
 
 @bp.route("/")
 def home():
+    """Visitors get the public front door (a module's ``front_door`` hook); staff their first page."""
     if not current_user.is_authenticated:
+        for front_door in registry.hook("front_door"):
+            return front_door()
         return redirect(url_for("core.login"))
-    if current_user.is_exhibitor_staff:
-        return redirect(url_for("exhibitors.portal"))
-    return redirect(url_for("core.dashboard"))
+    area = "exhibitor" if current_user.is_exhibitor_staff else "organizer"
+    for entry in registry.nav(area):
+        if entry.permission is None or has_permission(current_user, entry.permission):
+            return redirect(url_for(entry.endpoint))
+    abort(403)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -154,13 +161,19 @@ def edition():
         else:
             flash(_("Status changed."), "success")
             return redirect(url_for("core.edition"))
-    return render_template("core/edition.html", edition=edition, form=form)
+    panels = [panel for hook in registry.hook("edition_dashboard")
+              if (panel := hook(current_scope(), edition)) is not None]
+    return render_template("core/edition.html", edition=edition, form=form, panels=panels)
 
 
 @bp.route("/org/audit")
 @require(VIEW_AUDIT, organizer=True)
 def audit_log():
-    return render_template("core/audit.html", entries=services.audit_log(current_scope()))
+    args = request.args
+    log = services.audit_log(current_scope(), user_id=args.get("user", type=int), action=args.get("action"),
+                             since=args.get("since"), until=args.get("until"),
+                             page=args.get("page", 1, type=int), per_page=args.get("per_page", 50, type=int))
+    return render_template("core/audit.html", log=log)
 
 
 @bp.route("/org/outbox")

@@ -61,6 +61,7 @@ class Company(db.Model):
 
 class Exhibitor(db.Model):
     __tablename__ = "exhibitors"
+    __exhibitor_column__ = "id"  # exhibitor staff see their own exhibitor row (core.scoping)
     __table_args__ = (
         UniqueConstraint("edition_id", "company_id"),
         CheckConstraint(EXHIBITOR_STATUS.check("status"), name="valid_status"),

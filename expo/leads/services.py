@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
+from ..core.db import insert_unless_exists
 from ..core.permissions import has_permission
 from ..core.scoping import Scope, scoped
 from ..core.services import ServiceError, audit
@@ -29,10 +30,12 @@ def capture_lead(exhibitor, registration, user, scanned_at: datetime) -> tuple[i
         db.session.execute(update(Lead).where(Lead.id == existing.id).values(
             scan_count=Lead.scan_count + 1, last_scanned_at=max(existing.last_scanned_at, scanned_at)))
         return existing.id, "duplicate"
-    lead_id = db.session.connection().execute(insert(Lead).values(
+    lead_id = insert_unless_exists(Lead, dict(
         organizer_id=exhibitor.organizer_id, exhibitor_id=exhibitor.id, registration_id=registration.id,
         captured_by_id=user.id, notes="", scan_count=1, first_scanned_at=scanned_at,
-        last_scanned_at=scanned_at).returning(Lead.id)).scalar_one()
+        last_scanned_at=scanned_at), ["exhibitor_id", "registration_id"], Lead.id)
+    if lead_id is None:  # another device of the exhibitor captured this visitor a moment ago: a re-scan
+        return capture_lead(exhibitor, registration, user, scanned_at)
     audit("lead.captured", organizer_id=exhibitor.organizer_id, user_id=user.id, object_type="leads",
           object_id=lead_id, details={"exhibitor_id": exhibitor.id, "registration_id": registration.id,
                                       "contact_shared": registration.share_with_exhibitors})

@@ -10,7 +10,6 @@ MODULE = Module(
     name="onsite",
     demo="expo.onsite.demo:contribute",
     blueprints=("expo.onsite.views:bp", "expo.onsite.api:bp"),
-    csrf_exempt=("expo.onsite.api:bp",),  # bearer tokens; session callers send the CSRF header (api.py)
     models="expo.onsite.models",
     permissions=(
         Permission(CHECK_IN, _l("Check visitors in at the entrance"), ("owner", "manager", "onsite")),

@@ -1,49 +1,20 @@
-"""The JSON scan API, used by the scanner and check-in pages and by scanner apps.
-
-Authentication: ``Authorization: Bearer <personal API token>``; pages of the app itself may call it
-with their session cookie and the CSRF token in ``X-CSRFToken``.
-"""
-from flask import Blueprint, g, jsonify, request
+"""The JSON scan API, used by the scanner and check-in pages and by scanner apps (authentication: core.api)."""
+from flask import g, jsonify, request
 from flask_babel import gettext as _
-from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import joinedload
 
-from ..core import services as core
+from ..core.api import api_blueprint
+from ..core.api import api_error as _error
+from ..core.db import take_write_lock
 from ..core.models import User
 from ..core.services import ServiceError
 from ..exhibitors.models import Exhibitor
-from ..extensions import csrf, db
+from ..extensions import db
 from . import services
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # What a scan needs of the token's user, loaded with the token in one query.
-SCANNER_CONTEXT = joinedload(User.exhibitor).joinedload(Exhibitor.edition)
+bp = api_blueprint("api", __name__, user_options=[joinedload(User.exhibitor).joinedload(Exhibitor.edition)])
 BATCH_LIMIT = 500
-
-
-def _error(status: int, message: str, **extra):
-    return jsonify({"error": message, **extra}), status
-
-
-@bp.before_request
-def authenticate():
-    header = request.headers.get("Authorization", "")
-    if header:
-        scheme, _sep, token = header.partition(" ")
-        user = (core.user_for_token(token.strip(), SCANNER_CONTEXT)
-                if scheme.lower() == "bearer" and token.strip() else None)
-        if user is None:
-            return _error(401, _("Missing or invalid API token."))
-        g.api_user = user
-    elif current_user.is_authenticated:
-        try:
-            csrf.protect()
-        except CSRFError:
-            return _error(400, _("Missing or invalid CSRF token."))
-        g.api_user = current_user._get_current_object()
-    else:
-        return _error(401, _("Missing or invalid API token."))
 
 
 def _json_body():
@@ -66,6 +37,9 @@ def _scan(item) -> dict:
 def scan():
     try:
         answer = _scan(_json_body())
+    except services.ScanRace as race:
+        db.session.rollback()
+        answer = services.replay_scan(g.api_user, race.client_scan_id).as_dict()
     except services.ScanForbidden as error:
         db.session.rollback()
         return _error(403, str(error))
@@ -86,10 +60,14 @@ def scan_batch():
         return _error(400, _("The body must be a JSON list of scans."))
     if len(items) > BATCH_LIMIT:
         return _error(400, _("At most %(n)d scans per batch.", n=BATCH_LIMIT))
+    take_write_lock(db.session)  # SQLite: the batch's writes wait their turn once, before the first savepoint
     answers = []
     for item in items:
         try:
-            answers.append(_scan(item))
+            with db.session.begin_nested():  # each scan stands alone: a raced one is undone, not the batch
+                answers.append(_scan(item))
+        except services.ScanRace as race:
+            answers.append(services.replay_scan(g.api_user, race.client_scan_id).as_dict())
         except services.ScanForbidden as error:
             answers.append({"result": "error", "status": 403, "error": str(error)})
         except ServiceError as error:

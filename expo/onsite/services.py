@@ -10,12 +10,11 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..core import badge_codes
-from ..core.db import take_write_lock, utcnow
+from ..core.db import insert_unless_exists, take_write_lock, utcnow
 from ..core.models import Edition
 from ..core.permissions import has_permission
 from ..core.scoping import Scope, get_scoped, scoped
@@ -32,6 +31,17 @@ from .models import SCAN_KINDS, Scan
 
 class ScanForbidden(ServiceError):
     """The user may not make this kind of scan (an HTTP 403, not a refused badge)."""
+
+
+class ScanRace(Exception):
+    """The same scan (user, client_scan_id) was stored by a concurrent request while this one ran.
+
+    The caller undoes this attempt (the transaction, or the batch item's savepoint) and answers with
+    ``replay_scan(user, client_scan_id)``: the first request's answer is the answer."""
+
+    def __init__(self, client_scan_id: str):
+        super().__init__(client_scan_id)
+        self.client_scan_id = client_scan_id
 
 
 @dataclass(frozen=True)
@@ -163,34 +173,32 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
            "received_at": utcnow(), "reason": reason, "lead_id": None,
            "registration_id": registration.id if registration is not None else None}
     take_write_lock(db.session)
-    for attempt in (1, 2):
-        try:
-            with db.session.begin_nested():
-                if reason is None and kind == "lead":
-                    row["lead_id"], row["result"] = leads.capture_lead(exhibitor, registration, user, scanned_at)
-                elif reason is None:
-                    row["result"] = _admit(registration, scanned_at)
-                else:
-                    row["result"] = "refused"
-                # A Core insert: the scan row is written once and never changed, it needs no unit of work.
-                scan_id = db.session.connection().execute(insert(Scan).values(row).returning(Scan.id)).scalar_one()
-            break
-        except IntegrityError:
-            # The same client_scan_id arrived twice at once: the first one's answer is the answer.
-            previous = db.session.scalar(select(Scan).where(Scan.user_id == user.id,
-                                                            Scan.client_scan_id == client_scan_id))
-            if previous is not None:
-                return _replay(previous)
-            if attempt == 2:
-                raise
-            # Another device of the exhibitor created this lead a moment ago: try again, as a re-scan.
+    if reason is None and kind == "lead":
+        row["lead_id"], row["result"] = leads.capture_lead(exhibitor, registration, user, scanned_at)
+    elif reason is None:
+        row["result"] = _admit(registration, scanned_at)
+    else:
+        row["result"] = "refused"
+    # A Core insert: the scan row is written once and never changed, it needs no unit of work.
+    scan_id = insert_unless_exists(Scan, row, ["user_id", "client_scan_id"], Scan.id)
+    if scan_id is None:
+        # The same client_scan_id arrived twice at once and the other request stored it first: what this
+        # attempt wrote (a lead, a count) must go; the caller rolls back and answers with replay_scan().
+        raise ScanRace(client_scan_id)
     facts = ScanFacts(scan_id, kind, client_scan_id, row["result"], reason, row["lead_id"], scanned_at,
                       row["received_at"])
     return ScanOutcome(facts, registration)
 
 
+def replay_scan(user, client_scan_id: str) -> ScanOutcome:
+    """The stored answer to a scan this user sent before (after a ScanRace, for instance)."""
+    previous = db.session.scalar(select(Scan).where(Scan.user_id == user.id, Scan.client_scan_id == client_scan_id))
+    return _replay(previous)
+
+
 def _replay(scan: Scan) -> ScanOutcome:
-    registration = db.session.get(Registration, scan.registration_id) if scan.registration_id else None
+    registration = (db.session.get(Registration, scan.registration_id, options=[joinedload(Registration.person)])
+                    if scan.registration_id else None)
     return ScanOutcome(ScanFacts.of(scan), registration, replayed=True)
 
 

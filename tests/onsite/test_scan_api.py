@@ -303,7 +303,7 @@ def test_refused_invalid_signature_altered_registration_id(client, make, booth):
     visitor, victim = make.registration(booth.edition), make.registration(booth.edition)
     db.session.flush()
     claim = badge_codes.read_badge(code_of(visitor))
-    altered = b32(badges._HEADER.pack(claim.version, claim.edition_id, victim.id, claim.serial) + claim.signature)
+    altered = b32(badge_codes._HEADER.pack(claim.version, claim.edition_id, victim.id, claim.serial) + claim.signature)
 
     scan = assert_refused(client, booth, altered, "invalid_signature")
     assert scan.registration_id is None
