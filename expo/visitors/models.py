@@ -57,6 +57,8 @@ class Person(db.Model):
         Index("uq_persons_organizer_id_email_key", "organizer_id", "email_key", unique=True,
               sqlite_where=text("email_key IS NOT NULL"), postgresql_where=text("email_key IS NOT NULL")),
         Index("ix_persons_organizer_id_phone_key", "organizer_id", "phone_key"),
+        Index("ix_persons_organizer_id_name_key", "organizer_id", "name_key"),
+        CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_itself"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
@@ -64,12 +66,32 @@ class Person(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     email_key: Mapped[str | None] = mapped_column(String(254))  # normalized, for deduplication
     phone: Mapped[str] = mapped_column(String(40), default="")
-    phone_key: Mapped[str | None] = mapped_column(String(20))
+    phone_key: Mapped[str | None] = mapped_column(String(20))  # E.164 (+8613912345678): a hint, never identity
+    # Normalized name + company, for the duplicate review (set only when both are known).
+    name_key: Mapped[str | None] = mapped_column(String(402))
     company: Mapped[str] = mapped_column(String(200), default="")
     job_title: Mapped[str] = mapped_column(String(200), default="")
     country: Mapped[str] = mapped_column(String(2), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Set when staff merged this person into another: the row stays (its email still finds the kept person).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+
+
+class DistinctPersons(db.Model):
+    """Staff decided that two possible duplicates are two people (a shared switchboard, namesakes)."""
+
+    __tablename__ = "distinct_persons"
+    __table_args__ = (
+        UniqueConstraint("person_id", "other_person_id"),
+        CheckConstraint("person_id < other_person_id", name="ordered_pair"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    other_person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Registration(db.Model):
@@ -97,6 +119,12 @@ class Registration(db.Model):
     # Unguessable key of the visitor's own confirmation page (visitors have no account).
     access_key: Mapped[str] = mapped_column(String(43), unique=True)
     locale: Mapped[str] = mapped_column(String(10), default="en")  # the language mails to this visitor use
+    # What the visitor typed for this registration. The person is never rewritten by a registration;
+    # these keep the details of this participation (the badge, the exhibitor's lead show them).
+    name_as_given: Mapped[str] = mapped_column(String(200), default="")
+    company_as_given: Mapped[str] = mapped_column(String(200), default="")
+    job_title_as_given: Mapped[str] = mapped_column(String(200), default="")
+    phone_as_given: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     person: Mapped["Person"] = relationship()
@@ -110,3 +138,24 @@ class Registration(db.Model):
     @property
     def category_state(self) -> State:
         return VISITOR_CATEGORY.state(self.category)
+
+    @property
+    def source_state(self) -> State:
+        return REGISTRATION_SOURCE.state(self.source)
+
+    # The visitor as they gave themselves for this registration; what they left blank comes from the person.
+    @property
+    def visitor_name(self) -> str:
+        return self.name_as_given or self.person.name
+
+    @property
+    def visitor_company(self) -> str:
+        return self.company_as_given or self.person.company
+
+    @property
+    def visitor_job_title(self) -> str:
+        return self.job_title_as_given or self.person.job_title
+
+    @property
+    def visitor_phone(self) -> str:
+        return self.phone_as_given or self.person.phone

@@ -1,21 +1,25 @@
 """Visitor registration: matching returning people, consent, badges, the visitor's own page."""
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..core.db import utcnow
 from ..core.models import Category, Edition
-from ..core.scoping import Scope, scoped
-from ..core.services import ServiceError, audit, move_status, normalize_email
+from ..core.services import ServiceError, audit, move_status
 from ..extensions import db
 from . import tasks
 from .badges import badge_code
+# The list and the identity rules live in their own files; callers import them from here.
+from .listing import (EXPORT_FORMATS, RegistrationFilters, checked_in_among, checked_in_available,  # noqa: F401
+                      export_registrations, registration_count, registrations, registrations_page)
 from .models import REGISTRATION_STATUS, SOURCES, VISITOR_CATEGORIES, Person, Registration
+from .persons import (DUPLICATE_REASONS, Conflict, DuplicatePair, Page, duplicates_count, find_person,  # noqa: F401
+                      mark_distinct, merge_persons, name_key, phone_key, possible_duplicates, refresh_keys)
 
 
 @dataclass
@@ -35,27 +39,6 @@ class RegistrationData:
     locale: str = "en"  # the language of the visitor's mails
 
 
-def phone_key(phone: str) -> str | None:
-    """Digits only, without a leading international 00 or a national trunk 0: enough to match the same phone."""
-    digits = re.sub(r"\D", "", phone or "")
-    digits = digits.removeprefix("00").lstrip("0")
-    return digits[-15:] if len(digits) >= 6 else None
-
-
-def find_person(organizer_id: int, email: str | None, phone: str | None) -> Person | None:
-    email_key = normalize_email(email) if email else None
-    if email_key:
-        person = db.session.scalar(select(Person).where(Person.organizer_id == organizer_id,
-                                                        Person.email_key == email_key))
-        if person is not None:
-            return person
-    key = phone_key(phone or "")
-    if key:
-        return db.session.scalar(select(Person).where(Person.organizer_id == organizer_id, Person.phone_key == key)
-                                 .order_by(Person.id).limit(1))
-    return None
-
-
 def register(edition: Edition, data: RegistrationData, *, actor_id: int | None = None,
              send_confirmation: bool = True, public_url: str | None = None) -> Registration:
     """Register a visitor for an edition, matching a returning Person; mail the badge after commit.
@@ -71,7 +54,7 @@ def register(edition: Edition, data: RegistrationData, *, actor_id: int | None =
         raise ServiceError(_l("Please give your name."), "name")
     if not data.consent:
         raise ServiceError(_l("Registration needs your consent."), "consent")
-    person = find_person(edition.organizer_id, data.email, data.phone)
+    person = find_person(edition.organizer_id, data.email)
     if person is None:
         person = Person(organizer_id=edition.organizer_id)
         db.session.add(person)
@@ -79,7 +62,7 @@ def register(edition: Edition, data: RegistrationData, *, actor_id: int | None =
                                                          Registration.person_id == person.id)):
         raise ServiceError(_l("You are already registered for this edition. Use the link in your confirmation "
                               "email to see your badge."), "email")
-    _apply_person_fields(person, data)
+    _fill_blank_person_fields(person, data)
     db.session.flush()
     interests = []
     if data.interest_ids:
@@ -89,7 +72,9 @@ def register(edition: Edition, data: RegistrationData, *, actor_id: int | None =
         organizer_id=edition.organizer_id, edition=edition, person=person, category=data.category,
         status="confirmed", source=data.source, answers=data.answers, consent_version=edition.consent_version,
         consent_at=utcnow(), share_with_exhibitors=data.share_with_exhibitors, interests=interests,
-        access_key=secrets.token_urlsafe(32), locale=data.locale,
+        access_key=secrets.token_urlsafe(32), locale=data.locale, name_as_given=data.name.strip(),
+        company_as_given=data.company.strip(), job_title_as_given=data.job_title.strip(),
+        phone_as_given=data.phone.strip(),
     )
     db.session.add(registration)
     db.session.flush()
@@ -100,16 +85,17 @@ def register(edition: Edition, data: RegistrationData, *, actor_id: int | None =
     return registration
 
 
-def _apply_person_fields(person: Person, data: RegistrationData) -> None:
-    """Newest data wins, but an empty field never wipes what we knew."""
+def _fill_blank_person_fields(person: Person, data: RegistrationData) -> None:
+    """A new person takes what the visitor typed. A known person (same email) is never rewritten by a
+    registration: only fields still blank are filled in; the new details live on the registration, and a
+    change to the person goes through staff or the visitor's own signed link."""
     values = {"name": data.name.strip(), "email": data.email.strip() or None, "phone": data.phone.strip(),
               "company": data.company.strip(), "job_title": data.job_title.strip(),
               "country": data.country.strip().upper()[:2]}
     for key, value in values.items():
-        if value:
+        if value and not getattr(person, key):
             setattr(person, key, value)
-    person.email_key = normalize_email(person.email) if person.email else None
-    person.phone_key = phone_key(person.phone)
+    refresh_keys(person)
 
 
 def reissue_badge(registration: Registration, *, actor_id: int | None = None) -> str:
@@ -130,23 +116,17 @@ def registration_by_access_key(access_key: str) -> Registration | None:
     return db.session.scalar(select(Registration).where(Registration.access_key == access_key))
 
 
-def registrations(scope: Scope, edition: Edition, *, search: str = "", limit: int = 200) -> list[Registration]:
-    stmt = (scoped(Registration, scope).join(Person).where(Registration.edition_id == edition.id)
-            .order_by(Registration.created_at.desc()))
-    if search:
-        like = f"%{search.strip().lower()}%"
-        stmt = stmt.where(func.lower(Person.name).like(like) | Person.email_key.like(like)
-                          | func.lower(Person.company).like(like))
-    return list(db.session.scalars(stmt.limit(limit)))
-
-
-def registration_count(scope: Scope, edition: Edition) -> int:
-    return db.session.scalar(scoped(Registration, scope, func.count(Registration.id))
-                             .where(Registration.edition_id == edition.id))
-
-
 def edition_by_slug(slug: str) -> Edition | None:
     return db.session.scalar(select(Edition).where(Edition.slug == slug))
+
+
+def open_editions(limit: int = 50) -> list[Edition]:
+    """The editions a visitor may register for now (public facts only), soonest first."""
+    today = utcnow().date()
+    return list(db.session.scalars(select(Edition).where(Edition.status.in_(("registration_open", "live")),
+                                                         Edition.ends_on >= today)
+                                   .options(joinedload(Edition.show)).order_by(Edition.starts_on, Edition.id)
+                                   .limit(limit)))
 
 
 def visible_to_exhibitor(registration: Registration) -> dict:
@@ -155,6 +135,6 @@ def visible_to_exhibitor(registration: Registration) -> dict:
     if not registration.share_with_exhibitors:
         return {"category": registration.category, "shared": False}
     person = registration.person
-    return {"name": person.name, "company": person.company, "job_title": person.job_title,
-            "country": person.country, "email": person.email, "phone": person.phone,
-            "category": registration.category, "shared": True}
+    return {"name": registration.visitor_name, "company": registration.visitor_company,
+            "job_title": registration.visitor_job_title, "country": person.country, "email": person.email,
+            "phone": registration.visitor_phone, "category": registration.category, "shared": True}

@@ -1,4 +1,5 @@
-"""Public pre-registration, the visitor's own confirmation page and badge, the organizer's list."""
+"""The public front door and show pages, pre-registration, the visitor's own confirmation page and badge;
+the organizer's registrations list (filters, pages, export), the help desk, and the duplicate review."""
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -8,19 +9,29 @@ from ..core.forms import choices
 from ..core.registry import registry
 from ..core.scoping import get_in_edition_or_404
 from ..core.services import ServiceError, audit, category_tree
+from ..core.tabular import XLSX_MIMETYPE
 from ..core.templating import current_language, label
 from ..extensions import db
 from . import badges as badge_render
 from . import MANAGE_REGISTRATIONS, VIEW_REGISTRATIONS
+from . import EXPORT_REGISTRATIONS
+from .listing import PAGE_SIZES, RegistrationFilters
 from . import services
-from .forms import REGISTERABLE_CATEGORIES, RegistrationForm, SearchForm
-from .models import Registration
+from .forms import REGISTERABLE_CATEGORIES, RegistrationForm
+from .models import REGISTRATION_SOURCE, REGISTRATION_STATUS, VISITOR_CATEGORY, Registration
 
 bp = edition_scoped(Blueprint("visitors", __name__))
 
 
+def front_door():
+    """The hook ``front_door``: what ``/`` shows a visitor without an account — the shows open for
+    registration, each with its public page; staff sign in from a link there."""
+    return render_template("visitors/front_door.html", editions=services.open_editions())
+
+
 @bp.route("/e/<slug>", methods=["GET", "POST"])
 def register(slug):
+    """The edition's public page: what, when and where, and the pre-registration form."""
     edition = services.edition_by_slug(slug)
     if edition is None:
         abort(404)
@@ -54,7 +65,8 @@ def _own_registration(key):
 def confirmation(key):
     registration = _own_registration(key)
     return render_template("visitors/confirmation.html", registration=registration, person=registration.person,
-                           edition=registration.edition, code=services.badge_code(registration))
+                           edition=registration.edition, code=services.badge_code(registration),
+                           in_wechat="MicroMessenger" in (request.user_agent.string or ""))
 
 
 @bp.route("/r/<key>/badge.png")
@@ -65,8 +77,8 @@ def badge_png(key):
 
 
 def _badge_pdf(registration) -> Response:
-    face = badge_render.BadgeFace(code=services.badge_code(registration), name=registration.person.name,
-                                  company=registration.person.company, category_label=str(label(registration.category)),
+    face = badge_render.BadgeFace(code=services.badge_code(registration), name=registration.visitor_name,
+                                  company=registration.visitor_company, category_label=str(label(registration.category)),
                                   edition_name=registration.edition.name, number=f"#{registration.id}")
     return Response(badge_render.badges_pdf([face]), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="badge-{registration.id}.pdf"',
@@ -78,14 +90,64 @@ def badge_pdf(key):
     return _badge_pdf(_own_registration(key))
 
 
+def _page_args() -> tuple[int, int]:
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+        per_page = int(request.args.get("per_page", PAGE_SIZES[0]))
+    except ValueError:
+        return 1, PAGE_SIZES[0]
+    return page, per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
+
+
+def _filter_chips(filters: RegistrationFilters) -> list[tuple[str, str, str]]:
+    chips = [("q", filters.q, _("Search") + ": " + filters.q)] if filters.q else []
+    for param, title, machine in (("category", _("Category"), VISITOR_CATEGORY),
+                                  ("status", _("Status"), REGISTRATION_STATUS),
+                                  ("source", _("Source"), REGISTRATION_SOURCE)):
+        chips += [(param, code, f"{title}: {machine.label(code)}") for code in getattr(filters, param)]
+    if filters.checked_in:
+        chips.append(("checked_in", filters.checked_in,
+                      _("Checked in") if filters.checked_in == "yes" else _("Not checked in")))
+    return chips
+
+
 @bp.route("/org/editions/<int:edition_id>/registrations")
 @require(VIEW_REGISTRATIONS, organizer=True)
 def registrations():
     scope, edition = current_scope(), g.edition
-    form = SearchForm(request.args)
-    rows = services.registrations(scope, edition, search=form.q.data or "")
-    return render_template("visitors/registrations.html", edition=edition, form=form, registrations=rows,
-                           total=services.registration_count(scope, edition))
+    filters = RegistrationFilters.from_args(request.args)
+    page_number, per_page = _page_args()
+    page = services.registrations_page(scope, edition, filters, page=page_number, per_page=per_page)
+    return render_template(
+        "visitors/registrations.html", edition=edition, filters=filters, page=page,
+        total=services.registration_count(scope, edition) if filters.active else page.total,
+        chips=_filter_chips(filters), checked_in=services.checked_in_among(edition, [r.id for r in page.items]),
+        checked_in_available=services.checked_in_available(), categories=VISITOR_CATEGORY.states.values(),
+        statuses=REGISTRATION_STATUS.states.values(), sources=REGISTRATION_SOURCE.states.values(),
+        export_query=request.query_string.decode())
+
+
+def _export(fmt: str) -> Response:
+    """The filtered list, every page of it, as a file in the user's language (audited)."""
+    edition = g.edition
+    body = services.export_registrations(current_scope(), edition, RegistrationFilters.from_args(request.args), fmt,
+                                         actor_id=current_user.id)
+    mimetype = XLSX_MIMETYPE if fmt == "xlsx" else "text/csv; charset=utf-8"
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="registrations-{edition.slug}.{fmt}"',
+        "Cache-Control": "private, no-store"})
+
+
+@bp.route("/org/editions/<int:edition_id>/registrations.xlsx")
+@require(VIEW_REGISTRATIONS, EXPORT_REGISTRATIONS, organizer=True)
+def registrations_xlsx():
+    return _export("xlsx")
+
+
+@bp.route("/org/editions/<int:edition_id>/registrations.csv")
+@require(VIEW_REGISTRATIONS, EXPORT_REGISTRATIONS, organizer=True)
+def registrations_csv():
+    return _export("csv")
 
 
 def _registration_in_edition(registration_id):
@@ -128,3 +190,49 @@ def cancel_registration(registration_id):
     services.cancel_registration(registration, actor_id=current_user.id)
     flash(_("Registration cancelled; its badge no longer admits."), "success")
     return redirect(url_for("visitors.registration", registration_id=registration_id))
+
+
+# --- possible duplicates: the staff review list -----------------------------------------------------
+
+@bp.route("/org/duplicates")
+@require(MANAGE_REGISTRATIONS, organizer=True)
+def duplicates():
+    page_number, per_page = _page_args()
+    page = services.possible_duplicates(current_scope(), page=page_number, per_page=per_page)
+    return render_template("visitors/duplicates.html", page=page)
+
+
+def _person_ids(*names) -> list[int]:
+    try:
+        return [int(request.form[name]) for name in names]
+    except (KeyError, ValueError):
+        abort(400)
+
+
+@bp.route("/org/duplicates/merge", methods=["POST"])
+@require(MANAGE_REGISTRATIONS, organizer=True)
+def merge_duplicates():
+    keep_id, merge_id = _person_ids("keep", "merge")
+    try:
+        kept = services.merge_persons(current_scope(), keep_id, merge_id, actor_id=current_user.id)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("Merged into %(name)s: every registration and lead now belongs to this visitor.", name=kept.name),
+              "success")
+    return redirect(url_for("visitors.duplicates"))
+
+
+@bp.route("/org/duplicates/distinct", methods=["POST"])
+@require(MANAGE_REGISTRATIONS, organizer=True)
+def distinct_persons():
+    person_id, other_id = _person_ids("person", "other")
+    try:
+        services.mark_distinct(current_scope(), person_id, other_id, actor_id=current_user.id)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("Noted: these are two people. The pair will not be suggested again."), "success")
+    return redirect(url_for("visitors.duplicates"))

@@ -1,0 +1,250 @@
+"""Who a visitor is. Identity is the normalized email and nothing else: a phone number is shared by
+colleagues (a company switchboard) and families, and a name by namesakes. People who may be one and the
+same (same phone, or same name and company, under different emails) go to a staff review list; staff
+merge them (every registration, lead and audit entry kept) or mark them as two people."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from math import ceil
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, exists, func, literal, select, union_all, update
+from sqlalchemy.orm import aliased, selectinload
+
+from ..core.models import Edition
+from ..core.scoping import Scope
+from ..core.services import ServiceError, audit, normalize_email
+from ..extensions import db
+from .models import DistinctPersons, Person, Registration
+
+DEFAULT_PHONE_REGION = "CN"  # mobile numbers written without +86 are Chinese unless the country says otherwise
+DUPLICATE_REASONS = {"phone": _l("Same phone number"), "name_company": _l("Same name and company")}
+
+
+def phone_key(phone: str | None, region: str | None = None) -> str | None:
+    """The number in E.164 ("+8613912345678"), so that "13912345678" and "+86 139 1234 5678" are one number;
+    None when the text is not a possible phone number. ``region``: ISO country for numbers without "+"."""
+    if not phone or not phone.strip():
+        return None
+    try:
+        number = phonenumbers.parse(phone, (region or DEFAULT_PHONE_REGION).upper())
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _squeeze(text: str | None) -> str:
+    return re.sub(r"\s+", "", (text or "").casefold())
+
+
+def name_key(name: str | None, company: str | None) -> str | None:
+    """Name and company without case or spaces ("王 伟" = "王伟"); None unless both are known."""
+    name, company = _squeeze(name), _squeeze(company)
+    return f"{name}|{company}"[:402] if name and company else None
+
+
+def refresh_keys(person: Person) -> None:
+    """The matching keys follow the person's fields: call after any change to them."""
+    person.email_key = normalize_email(person.email) if person.email else None
+    person.phone_key = phone_key(person.phone, person.country or None)
+    person.name_key = name_key(person.name, person.company)
+
+
+def find_person(organizer_id: int, email: str | None, phone: str | None = None) -> Person | None:
+    """The person with this email (any case, surrounding spaces) in the organizer, following merges.
+    ``phone`` is accepted for old callers and ignored: a phone number never decides who someone is."""
+    email_key = normalize_email(email) if email else None
+    if not email_key:
+        return None
+    person = db.session.scalar(select(Person).where(Person.organizer_id == organizer_id,
+                                                    Person.email_key == email_key))
+    for _hop in range(10):  # merges are kept flat; the bound only guards against a hand-edited loop
+        if person is None or person.merged_into_id is None:
+            break
+        person = db.session.get(Person, person.merged_into_id)
+    return person
+
+
+# --- possible duplicates ------------------------------------------------------------------------------
+
+@dataclass
+class Conflict:
+    """Both people of a pair are registered for one edition: a merge would give one person two."""
+    edition: Edition
+    registration: Registration
+    other_registration: Registration
+
+
+@dataclass
+class DuplicatePair:
+    person: Person
+    other: Person
+    reasons: list[str]
+    registrations: list[Registration] = field(default_factory=list)
+    other_registrations: list[Registration] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    @property
+    def reason_labels(self) -> list[str]:
+        return [str(DUPLICATE_REASONS[r]) for r in self.reasons]
+
+
+@dataclass
+class Page:
+    """One page of a list: what the pager component reads (page, pages, per_page, total, items, iter_pages)."""
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page)) if self.per_page else 1
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    def iter_pages(self, *, left_edge=2, left_current=2, right_current=4, right_edge=2):
+        """Page numbers to link, with None where a gap ("…") goes."""
+        pages_end = self.pages + 1
+        if pages_end == 1:
+            return
+        left_end = min(1 + left_edge, pages_end)
+        yield from range(1, left_end)
+        if left_end == pages_end:
+            return
+        mid_start = max(left_end, self.page - left_current)
+        mid_end = min(self.page + right_current + 1, pages_end)
+        if mid_start - left_end > 0:
+            yield None
+        yield from range(mid_start, mid_end)
+        if mid_end == pages_end:
+            return
+        right_start = max(mid_end, pages_end - right_edge)
+        if right_start - mid_end > 0:
+            yield None
+        yield from range(right_start, pages_end)
+
+    def __iter__(self):
+        return iter(self.items)
+
+
+def _candidate_pairs(organizer_id: int):
+    """(a, b) person ids, a < b, of one organizer, neither merged away, sharing a phone or a name and
+    company, and not yet marked as two people. One indexed self-join per reason."""
+    def pairs(key: str):
+        first, second = aliased(Person), aliased(Person)
+        return (select(first.id.label("a"), second.id.label("b"), literal(key).label("reason"))
+                .join(second, and_(second.organizer_id == first.organizer_id,
+                                   getattr(second, f"{key}_key") == getattr(first, f"{key}_key"),
+                                   second.id > first.id))
+                .where(first.organizer_id == organizer_id, getattr(first, f"{key}_key").is_not(None),
+                       first.merged_into_id.is_(None), second.merged_into_id.is_(None)))
+
+    both = union_all(pairs("phone"), pairs("name")).subquery()
+    dismissed = exists().where(DistinctPersons.person_id == both.c.a, DistinctPersons.other_person_id == both.c.b)
+    return select(both.c.a, both.c.b).where(~dismissed).group_by(both.c.a, both.c.b)
+
+
+def possible_duplicates(scope: Scope, *, page: int = 1, per_page: int = 25) -> Page:
+    """The pairs staff should look at, newest first: each with both people, their registrations, the
+    reasons and the editions both are registered for. Three queries for a page, whatever its size."""
+    pairs = _candidate_pairs(scope.organizer_id).subquery()
+    total = db.session.scalar(select(func.count()).select_from(pairs))
+    rows = db.session.execute(select(pairs.c.a, pairs.c.b).order_by(pairs.c.b.desc(), pairs.c.a.desc())
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    ids = {pid for row in rows for pid in row}
+    persons = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))} if ids else {}
+    by_person: dict[int, list[Registration]] = {}
+    if ids:
+        for registration in db.session.scalars(select(Registration).where(Registration.person_id.in_(ids))
+                                               .options(selectinload(Registration.edition))
+                                               .order_by(Registration.created_at)):
+            by_person.setdefault(registration.person_id, []).append(registration)
+    items = []
+    for a, b in rows:
+        person, other = persons[a], persons[b]
+        reasons = [r for r, same in (("phone", person.phone_key and person.phone_key == other.phone_key),
+                                     ("name_company", person.name_key and person.name_key == other.name_key))
+                   if same]
+        mine, theirs = by_person.get(a, []), by_person.get(b, [])
+        items.append(DuplicatePair(person, other, reasons, mine, theirs, _conflicts(mine, theirs)))
+    return Page(items, total or 0, page, per_page)
+
+
+def _conflicts(mine: list[Registration], theirs: list[Registration]) -> list[Conflict]:
+    other_by_edition = {r.edition_id: r for r in theirs}
+    return [Conflict(r.edition, r, other_by_edition[r.edition_id]) for r in mine if r.edition_id in other_by_edition]
+
+
+def _pair_in_scope(scope: Scope, person_id: int, other_id: int) -> tuple[Person, Person]:
+    found = {p.id: p for p in db.session.scalars(select(Person).where(
+        Person.organizer_id == scope.organizer_id, Person.id.in_((person_id, other_id))))}
+    if person_id == other_id or len(found) != 2:
+        raise ServiceError(_l("No such pair of visitors."))
+    if any(p.merged_into_id is not None for p in found.values()):
+        raise ServiceError(_l("One of them has already been merged."))
+    return found[person_id], found[other_id]
+
+
+def merge_persons(scope: Scope, keep_id: int, merge_id: int, *, actor_id: int | None) -> Person:
+    """Merge the person ``merge_id`` into ``keep_id``: every registration (and with it every lead, scan and
+    meeting) moves to the kept person, blank fields of the kept person are filled in, and the merged row
+    stays as an alias, so its email still finds the kept person and the audit trail keeps its subject.
+    Refused while both are registered for one edition (a person has one registration per edition)."""
+    keep, merge = _pair_in_scope(scope, keep_id, merge_id)
+    registrations = list(db.session.scalars(select(Registration).where(Registration.person_id == merge.id)
+                                            .order_by(Registration.id)))
+    kept_editions = set(db.session.scalars(select(Registration.edition_id).where(Registration.person_id == keep.id)))
+    conflicts = [r for r in registrations if r.edition_id in kept_editions]
+    if conflicts:
+        raise ServiceError(_l("Not merged: both registered for %(editions)s. A person has one registration per "
+                              "edition; both registrations are kept as they are.",
+                              editions=", ".join(r.edition.name for r in conflicts)))
+    moved = [r.id for r in registrations]
+    if moved:
+        db.session.execute(update(Registration).where(Registration.id.in_(moved)).values(person_id=keep.id))
+    for name in ("phone", "company", "job_title", "country"):  # never the name or email: those are the kept person's
+        if not getattr(keep, name) and getattr(merge, name):
+            setattr(keep, name, getattr(merge, name))
+    refresh_keys(keep)
+    # earlier merges into the merged person now point at the kept one: aliases stay one hop deep
+    db.session.execute(update(Person).where(Person.merged_into_id == merge.id).values(merged_into_id=keep.id))
+    merge.merged_into_id = keep.id
+    db.session.flush()
+    db.session.expire_all()
+    audit("person.merged", organizer_id=scope.organizer_id, user_id=actor_id, object_type="persons",
+          object_id=keep_id, details={"merged_person_id": merge_id, "registration_ids": moved,
+                                      "merged_name": merge.name, "merged_email": merge.email,
+                                      "merged_phone": merge.phone, "merged_company": merge.company})
+    return db.session.get(Person, keep_id)
+
+
+def mark_distinct(scope: Scope, person_id: int, other_id: int, *, actor_id: int | None) -> None:
+    """Staff say the pair are two people: it leaves the review list for good."""
+    first, second = sorted(_pair_in_scope(scope, person_id, other_id), key=lambda p: p.id)
+    already = db.session.scalar(select(DistinctPersons.id).where(DistinctPersons.person_id == first.id,
+                                                                 DistinctPersons.other_person_id == second.id))
+    if already is None:
+        db.session.add(DistinctPersons(organizer_id=scope.organizer_id, person_id=first.id,
+                                       other_person_id=second.id, decided_by_id=actor_id))
+        db.session.flush()
+    audit("person.distinct", organizer_id=scope.organizer_id, user_id=actor_id, object_type="persons",
+          object_id=first.id, details={"other_person_id": second.id})
+
+
+def duplicates_count(scope: Scope) -> int:
+    return db.session.scalar(select(func.count()).select_from(_candidate_pairs(scope.organizer_id).subquery())) or 0
+
+
+__all__ = ["phone_key", "name_key", "refresh_keys", "find_person", "possible_duplicates", "merge_persons",
+           "mark_distinct", "duplicates_count", "DuplicatePair", "Conflict", "Page", "DUPLICATE_REASONS"]
