@@ -11,15 +11,15 @@ import re
 import secrets
 import smtplib
 import ssl
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -64,9 +64,155 @@ def audit(action: str, *, organizer_id: int | None, user_id: int | None = None, 
     ))
 
 
-def audit_log(scope: Scope, limit: int = 200) -> list[AuditEntry]:
-    return list(db.session.scalars(scoped(AuditEntry, scope).order_by(AuditEntry.at.desc(),
-                                                                      AuditEntry.id.desc()).limit(limit)))
+# --- the audit log as people read it -------------------------------------------------------------
+# Action names and detail fields in words. A module whose services audit actions of their own may add
+# them here (AUDIT_ACTIONS.update(...) in the module); an action without a name shows its code.
+AUDIT_ACTIONS = {
+    "user.login": _l("Signed in"),
+    "user.logout": _l("Signed out"),
+    "user.login_failed": _l("Failed sign-in"),
+    "user.created": _l("User created"),
+    "api_token.created": _l("API token created"),
+    "api_token.revoked": _l("API token revoked"),
+    "edition.status": _l("Edition status changed"),
+    "registration.created": _l("Registration created"),
+    "registration.status": _l("Registration status changed"),
+    "badge.reissued": _l("Badge reissued"),
+    "badge.printed": _l("Badge printed"),
+    "exhibitor.created": _l("Exhibitor added"),
+    "exhibitor.status": _l("Booth-sales stage changed"),
+    "company.updated": _l("Company profile changed"),
+    "lead.captured": _l("Lead captured"),
+    "lead.updated": _l("Lead updated"),
+    "leads.exported": _l("Leads exported"),
+    "registrations.exported": _l("Registrations exported"),
+    "person.merged": _l("Visitors merged"),
+    "person.distinct": _l("Visitors marked as different people"),
+}
+AUDIT_FIELDS = {
+    "email": _l("Email"), "role": _l("Role"), "exhibitor_id": _l("Exhibitor"), "edition_id": _l("Edition"),
+    "person_id": _l("Person"), "registration_id": _l("Registration"), "source": _l("Source"),
+    "consent_version": _l("Consent version"), "from": _l("From"), "to": _l("To"), "serial": _l("Badge serial"),
+    "rows": _l("Rows"), "format": _l("Format"), "fields": _l("Fields"), "company": _l("Company"),
+    "contact_shared": _l("Contact shared"), "rating": _l("Rating"), "name": _l("Name"), "phone": _l("Phone"),
+    "website": _l("Website"), "description": _l("Description"), "country": _l("Country"), "status": _l("Status"),
+    "category": _l("Category"), "filters": _l("Filters"), "q": _l("Search"), "checked_in": _l("Checked in"),
+    "merged_person_id": _l("Merged person"), "other_person_id": _l("Other person"),
+    "registration_ids": _l("Registrations"), "merged_name": _l("Merged name"), "merged_email": _l("Merged email"),
+    "merged_phone": _l("Merged phone"), "merged_company": _l("Merged company"),
+}
+AUDIT_CODE_FIELDS = {"from", "to", "role", "source", "rating", "status", "category"}  # values are status codes
+AUDIT_OBJECTS = {
+    "users": _l("User"), "api_tokens": _l("API token"), "editions": _l("Edition"), "registrations": _l("Registration"),
+    "exhibitors": _l("Exhibitor"), "companies": _l("Company"), "leads": _l("Lead"), "persons": _l("Person"),
+}
+
+
+class AuditLog:
+    """One page of the audit log with what its page needs: the entries (``items``, ``total``, and the
+    paging of ``pagination``), the zone its times are shown in, and the choices of its filters."""
+
+    def __init__(self, pagination, zone: str, users: list[User], actions: list[str]):
+        self.pagination = pagination
+        self.zone = zone
+        self.users = users
+        self.actions = sorted(((code, self.action_label(code)) for code in actions), key=lambda a: str(a[1]))
+
+    @property
+    def items(self) -> list[AuditEntry]:
+        return self.pagination.items
+
+    @property
+    def total(self) -> int:
+        return self.pagination.total or 0
+
+    @staticmethod
+    def action_label(code: str) -> str:
+        return str(AUDIT_ACTIONS.get(code, code))
+
+    def when(self, entry: AuditEntry) -> str:
+        return entry.at.astimezone(ZoneInfo(self.zone)).strftime("%Y-%m-%d %H:%M:%S")
+
+    @staticmethod
+    def object(entry: AuditEntry) -> str:
+        if not entry.object_type:
+            return ""
+        name = str(AUDIT_OBJECTS.get(entry.object_type, entry.object_type))
+        return f"{name} #{entry.object_id}" if entry.object_id is not None else name
+
+    @staticmethod
+    def details(entry: AuditEntry) -> list[tuple[str, str]]:
+        """The details as (field, value) in words; text stays as it was written (Chinese stays Chinese)."""
+        from .registry import registry
+
+        labels = registry.labels()
+
+        def text(key, value) -> str:
+            if value is None or value == "" or value == []:
+                return "—"
+            if isinstance(value, bool):
+                return str(_l("yes") if value else _l("no"))
+            if isinstance(value, list):
+                return ", ".join(text(key, item) for item in value)
+            if isinstance(value, dict):
+                return "; ".join(f"{name(k)}: {text(k, v)}" for k, v in value.items())
+            if key == "fields" and isinstance(value, str):
+                return str(AUDIT_FIELDS.get(value, value))
+            if key in AUDIT_CODE_FIELDS and isinstance(value, str):
+                return str(labels.get(value, value))
+            return str(value)
+
+        def name(key) -> str:
+            return str(AUDIT_FIELDS.get(key, str(key).replace("_", " ").capitalize()))
+
+        details = entry.details if isinstance(entry.details, dict) else {"": entry.details}
+        return [(name(key), text(key, value)) for key, value in details.items()]
+
+
+def _audit_zone(scope: Scope) -> str:
+    """The organizer's zone: that of most of its editions (the newest breaks a tie); UTC without editions."""
+    zone = db.session.scalar(scoped(Edition, scope, Edition.timezone).group_by(Edition.timezone)
+                             .order_by(func.count().desc(), func.max(Edition.starts_on).desc()).limit(1))
+    return zone or "UTC"
+
+
+def _audit_moment(value, zone: str, *, end: bool = False) -> datetime | None:
+    """A filter bound: a datetime as it is; a date (or "YYYY-MM-DD") is that day in the zone, from its
+    start, or (``end``) up to the start of the next day. Anything else is no bound."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))
+    if isinstance(value, date):
+        day = value + timedelta(days=1) if end else value
+        return datetime.combine(day, time(), tzinfo=ZoneInfo(zone))
+    return None
+
+
+def audit_log(scope: Scope, *, user_id: int | None = None, action: str | None = None, since=None, until=None,
+              page: int = 1, per_page: int = 50) -> AuditLog:
+    """The organizer's audit entries, newest first, filtered by who (user id), what (action code) and when
+    (``since`` / ``until``: dates, inclusive, in the organizer's zone — or datetimes), one page of them."""
+    zone = _audit_zone(scope)
+    stmt = scoped(AuditEntry, scope)
+    if user_id:
+        stmt = stmt.where(AuditEntry.user_id == user_id)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    start, end = _audit_moment(since, zone), _audit_moment(until, zone, end=True)
+    if start is not None:
+        stmt = stmt.where(AuditEntry.at >= start)
+    if end is not None:
+        stmt = stmt.where(AuditEntry.at < end)
+    stmt = stmt.options(selectinload(AuditEntry.user)).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    pagination = db.paginate(stmt, page=max(1, page or 1), per_page=min(max(1, per_page or 50), 200),
+                             max_per_page=200, error_out=False)
+    users = list(db.session.scalars(scoped(User, scope).order_by(User.name, User.email)))
+    actions = list(db.session.scalars(scoped(AuditEntry, scope, AuditEntry.action).distinct()))
+    return AuditLog(pagination, zone, users, actions)
 
 
 # --- organizers and users ------------------------------------------------------------------------
