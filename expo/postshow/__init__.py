@@ -12,4 +12,5 @@ MODULE = Module(
         Permission(VIEW_REPORTS, _l("Read reports and figures"), ("owner", "manager", "sales", "analyst")),
     ),
     nav=(NavEntry("postshow.report", _l("Edition report"), "edition", VIEW_REPORTS, icon="bar-chart", order=50),),
+    hooks={"edition_dashboard": "expo.postshow.views:dashboard_panel"},
 )

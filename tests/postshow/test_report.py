@@ -1,9 +1,11 @@
 """The edition report on a small world built by hand, where every figure is known in advance."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
+from html import unescape
 
 import pytest
 
@@ -197,6 +199,22 @@ def test_report_of_an_edition_without_scans(make):
     assert list(report.checkins_by_day.columns) == ["day", "visitors", "scans"]
 
 
+def table_rows(html: str, table_id: str) -> list[list[str]]:
+    """The text of each body row's cells of the table with this id."""
+    table = html[html.index(f'id="{table_id}"'):]
+    table = table[:table.index("</table>")]
+    body = table[table.index("<tbody>"):] if "<tbody>" in table else table
+    return [[unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+
+
+def chart_data(html: str, chart_id: str) -> dict:
+    """The JSON a chart is drawn from (``<script type="application/json" id="<chart>-data">``)."""
+    match = re.search(rf'<script type="application/json" id="{chart_id}-data">(.*?)</script>', html, re.S)
+    assert match, f"no data for chart {chart_id}"
+    return json.loads(match.group(1))
+
+
 def figure(html: str, name: str) -> int:
     match = re.search(rf'id="{name}">\s*(\d+)\s*<', html)
     assert match, f"{name} not on the page"
@@ -221,9 +239,36 @@ def test_report_page(world, client):
     by_day = html[html.index('id="by-day"'):]
     by_day = by_day[:by_day.index("</table>")]
     assert "2026-06-10" in by_day and "2026-06-11" in by_day and "2026-06-12" not in by_day
-    leads = html[html.index('id="leads-per-exhibitor"'):]
-    assert re.search(r"<td>Alpha Furniture Ltd\.</td><td>1-A01</td><td>3</td><td>2</td>", leads)
-    assert "Gone Cancelled Co" not in leads
+    assert table_rows(html, "leads-per-exhibitor") == [
+        ["Alpha Furniture Ltd.", "1-A01", "3", "2"], ["北京华美家具有限公司", "2-B02", "1", "0"],
+        ["Evergreen Home Inc.", "3", "0", "0"]]
+    # labels, not codes, in the tables and in the charts beside them
+    assert table_rows(html, "by-category")[0] == ["Buyer", "3", "2"]
+    assert ["Exhibitor invitation", "1"] in table_rows(html, "by-source")
+    by_category = chart_data(html, "chart-by-category")
+    assert by_category["type"] == "donut"
+    assert {(p["name"], p["value"]) for p in by_category["series"][0]["data"]} == {
+        ("Buyer", 3), ("Trade visitor", 2), ("Media", 1), ("Public", 1), ("VIP", 1)}
+    assert chart_data(html, "chart-by-source")["series"][0]["data"][0] == {"name": "Online", "value": 4}
+    assert chart_data(html, "chart-by-day") == {
+        "type": "bar", "categories": ["2026-06-10", "2026-06-11"],
+        "series": [{"name": "Visitors", "data": [2, 3]}, {"name": "Scans", "data": [2, 3]}]}
+    leads_chart = chart_data(html, "chart-leads")
+    assert leads_chart["categories"] == ["Alpha Furniture Ltd. (1-A01)", "北京华美家具有限公司 (2-B02)",
+                                         "Evergreen Home Inc. (3)"]
+    assert leads_chart["series"][0]["data"] == [3, 1, 0]
+    assert "echarts.min.js" in html and "charts.js" in html
+
+
+def test_report_page_in_chinese(world, client):
+    from expo.core.models import User
+
+    login(client, db.session.get(User, world.owner_id))
+    client.get("/lang/zh_CN")
+    html = client.get(f"/org/editions/{world.this_id}/report").get_data(as_text=True)
+    assert table_rows(html, "leads-per-exhibitor")[1][0] == "北京华美家具有限公司"
+    assert chart_data(html, "chart-leads")["categories"][1] == "北京华美家具有限公司 (2-B02)"
+    assert table_rows(html, "by-category")[0][0] == "采购商"  # the category's label in Chinese
 
 
 def test_report_page_is_not_visible_to_another_organizer(world, client, make):
@@ -238,7 +283,7 @@ def test_report_command(world, app):
 
     assert result.exit_code == 0, result.output
     assert "SZFF 2026: 8 registrations, 2 returning visitors, 2 rebooked exhibitors" in result.output
-    assert "By category" in result.output and "Leads" in result.output
+    assert "Registrations by visitor category" in result.output and "Leads" in result.output
     assert "2026-06-11" in result.output
     assert "北京华美家具有限公司" in result.output
 
