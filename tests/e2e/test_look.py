@@ -1,0 +1,180 @@
+"""How the back office looks: the demo show, signed in as the owner and as an exhibitor admin, every page of
+the Bootstrap shell photographed full-page on a laptop (1366×768) and a phone (375×667), in English and
+Chinese. Every stylesheet, script, font and image comes from our own origin (no CDN), no page scrolls
+sideways on the phone, and no page raises a JavaScript error.
+
+The PNGs go to $EXPO_SCREENSHOTS (default: the test's tmp dir) as <lang>-<width>-<page>.png: look at them.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from expo import demo
+from expo.core.models import Edition, Show
+from expo.exhibitors.models import Exhibitor
+from expo.extensions import db
+from expo.leads.models import Lead
+
+pytestmark = pytest.mark.e2e
+
+VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 375, "height": 667}}
+LANGUAGES = {"en": "en-US", "zh_CN": "zh-CN"}
+ASSETS = {"stylesheet", "script", "font", "image", "media"}
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("EXPO_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def world(make):
+    """The demo show (small), and the ids the page addresses need; no connection held afterwards."""
+    accounts = demo.generate(visitors=150, exhibitors=10, editions=2)
+    show = db.session.scalar(select(Show))
+    live = db.session.scalar(select(Edition).where(Edition.status == "live"))
+    admin_exhibitor = db.session.scalar(select(Exhibitor).join(Exhibitor.company).where(Exhibitor.edition_id == live.id)
+                                        .order_by(Exhibitor.id))
+    lead = db.session.scalar(select(Lead).where(Lead.exhibitor_id == admin_exhibitor.id).order_by(Lead.id))
+    values = {"accounts": accounts, "show": show.id, "edition": live.id, "lead": lead.id if lead else None}
+    db.session.remove()
+    return values
+
+
+def _pages(world):
+    owner = [
+        ("dashboard", "/org"),
+        ("show", f"/org/shows/{world['show']}"),
+        ("show-new", "/org/shows/new"),
+        ("edition-new", f"/org/shows/{world['show']}/editions/new"),
+        ("edition", f"/org/editions/{world['edition']}"),
+        ("exhibitors", f"/org/editions/{world['edition']}/exhibitors"),
+        ("profile", "/profile"),
+        ("outbox", "/org/outbox"),
+        ("not-found", "/org/no-such-page"),
+    ]
+    exhibitor = [("portal", "/portal"), ("staff", "/portal/staff"), ("leads", "/portal/leads")]
+    if world["lead"]:
+        exhibitor.append(("lead", f"/portal/leads/{world['lead']}"))
+    return owner, exhibitor
+
+
+def _sign_in(page, email):
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", demo.DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.press("input[name=password]", "Enter")
+    assert "/login" not in page.url, f"sign-in failed for {email}: {page.inner_text('body')[:500]}"
+
+
+def test_back_office_look(browser, live_server, world, shots):
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(live_server))
+    owner_pages, exhibitor_pages = _pages(world)
+    foreign, errors, overflow, taken = [], [], [], []
+
+    for language, browser_locale in LANGUAGES.items():
+        for device, viewport in VIEWPORTS.items():
+            for role, pages in (("owner", owner_pages), ("exhibitor_admin", exhibitor_pages)):
+                context = browser.new_context(base_url=live_server, locale=browser_locale, viewport=viewport,
+                                              device_scale_factor=1)
+                context.set_default_timeout(15_000)
+                page = context.new_page()
+                page.on("pageerror", lambda error, page=page: errors.append(f"{page.url}: {error}"))
+                page.on("request", lambda request: foreign.append(f"{request.resource_type} {request.url}")
+                        if request.resource_type in ASSETS and not request.url.startswith((origin, "data:", "blob:"))
+                        else None)
+                page.goto(f"/lang/{language}?next=/login")
+                if role == "owner":
+                    pages = [("login", "/login")] + pages
+                    _shoot(page, "login", shots, language, viewport, overflow, taken)
+                    pages = pages[1:]
+                _sign_in(page, world["accounts"][role])
+                for name, url in pages:
+                    page.goto(url)
+                    _shoot(page, name, shots, language, viewport, overflow, taken)
+                context.close()
+
+    assert not foreign, f"assets from another origin than {origin}: {foreign}"
+    assert not errors, f"JavaScript errors in the browser: {errors}"
+    assert not overflow, f"pages that scroll sideways on a phone: {overflow}"
+    assert len(taken) == len(LANGUAGES) * len(VIEWPORTS) * (1 + len(owner_pages) + len(exhibitor_pages))
+
+
+def _shoot(page, name, shots, language, viewport, overflow, taken):
+    page.wait_for_load_state("load")
+    lang = page.locator("html").get_attribute("lang")
+    assert lang == ("zh-CN" if language == "zh_CN" else "en"), f"{page.url} is in {lang}, not {language}"
+    # Bootstrap's stylesheet really applied (not a 404): the navbar is a flex row with our font stack
+    assert page.eval_on_selector(".navbar", "el => getComputedStyle(el).display") == "flex", page.url
+    if viewport["width"] < 576:
+        widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        if widths[0] > widths[1]:
+            overflow.append(f"{page.url} ({language}): {widths[0]}px wide in a {widths[1]}px window")
+    path = shots / f"{language}-{viewport['width']}-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    taken.append(path)
+
+
+def test_menu_toast_and_confirm_dialog(browser, live_server, world, shots):
+    """The phone menu opens as an offcanvas; a saved change says so in a toast; a destructive POST asks
+    first in a dialog, and goes through only after "Revoke" in it."""
+    errors = []
+    context = browser.new_context(base_url=live_server, locale="zh-CN", viewport=VIEWPORTS["phone"])
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+    page.goto("/lang/zh_CN?next=/login")
+    _sign_in(page, world["accounts"]["owner"])
+
+    page.click(".navbar-toggler")
+    page.wait_for_selector("#app-menu.show")
+    page.wait_for_timeout(400)  # the slide-in transition
+    page.screenshot(path=str(shots / "zh_CN-375-menu.png"))
+    assert page.is_visible("#app-menu .nav-link[href='/org']")
+
+    page.goto("/profile")
+    page.fill("input[name=name]", "Scanner phone")
+    with page.expect_navigation():
+        page.click("form.narrow button[type=submit]")
+    assert page.inner_text("#new-token").startswith("expo_")
+    page.goto("/profile")
+    revoke = page.locator("form[data-confirm] button[type=submit]")
+    assert revoke.count() == 1
+    revoke.click()
+    dialog = page.wait_for_selector("#confirm-modal.show")
+    page.wait_for_timeout(300)
+    assert "Scanner phone" in dialog.inner_text()
+    page.screenshot(path=str(shots / "zh_CN-375-confirm.png"))
+    page.click("#confirm-modal .btn-outline-secondary")  # cancel: nothing happens
+    page.wait_for_selector("#confirm-modal", state="hidden")
+    assert page.locator("form[data-confirm]").count() == 1
+    revoke.click()
+    page.wait_for_selector("#confirm-modal.show")
+    with page.expect_navigation():
+        page.click("#confirm-modal [data-confirm-ok]")
+    assert page.locator("form[data-confirm]").count() == 0, "the token was not revoked after confirming"
+    context.close()
+
+    context = browser.new_context(base_url=live_server, locale="en-US", viewport=VIEWPORTS["desktop"])
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+    page.goto("/lang/en?next=/login")
+    _sign_in(page, world["accounts"]["exhibitor_admin"])
+    page.goto("/portal")
+    with page.expect_navigation():
+        page.click("form.narrow button[type=submit]")
+    toast = page.wait_for_selector("#flash-messages .toast.show")
+    assert toast.inner_text().strip() in ("Profile saved.", "Nothing changed.")
+    page.wait_for_timeout(400)  # the fade-in
+    assert toast.is_visible()
+    page.screenshot(path=str(shots / "en-1366-toast.png"))
+    context.close()
+    assert not errors, f"JavaScript errors in the browser: {errors}"
