@@ -169,6 +169,25 @@ def test_booth_scanner_enter_from_a_scanner_captures_a_lead(app, make, open_page
     assert _recent_rows(page) == added
 
 
+def test_checkin_page_takes_the_keystrokes_back_after_a_click_elsewhere(app, make, open_page):
+    world = _world(make)
+    page = open_page()
+    _sign_in(page, world["onsite_email"])
+    page.goto(f"/org/editions/{world['edition_id']}/checkin")
+    page.fill("#gate", "North 1")  # typing into the gate field stays there
+    assert page.input_value("#code") == ""
+    page.click("h1")  # a tap somewhere on the page: the field loses the focus
+    assert page.evaluate("() => document.activeElement.id") != "code"
+
+    page.keyboard.type(world["code"])  # the scanner types anyway
+    page.keyboard.press("Enter")
+
+    page.wait_for_selector("#scan-result.ok .verdict", state="visible", timeout=5_000)
+    assert page.evaluate("() => document.activeElement.id") == "code"
+    scans = _scans(world["onsite_id"])
+    assert [(s.result, s.gate, s.raw_code) for s in scans] == [("ok", "North 1", world["code"])]
+
+
 @pytest.mark.parametrize("where", ["checkin", "booth"])
 def test_scan_pages_enter_submits_without_javascript(app, make, open_page, where):
     world = _world(make)
