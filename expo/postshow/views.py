@@ -15,8 +15,6 @@ from . import VIEW_REPORTS, services
 
 bp = edition_scoped(Blueprint("postshow", __name__))
 
-DONUT_MAX_PARTS = 5  # a pie only for a few parts; more become a sorted horizontal bar
-
 
 def _label(machine: str, code: str) -> str:
     return registry.machines()[machine].label(code) if machine in registry.machines() else code
@@ -38,15 +36,11 @@ def counted_statuses() -> list[str]:
 
 
 def _mix_chart(counts: list[tuple[str, int]], name: str, urls: list[str | None] | None = None) -> dict:
-    """Parts of a whole: a donut for up to five parts, else a horizontal bar sorted largest first."""
-    urls = urls or [None] * len(counts)
-    if len(counts) <= DONUT_MAX_PARTS:
-        return {"type": "donut", "series": [{"name": name, "data": [
-            {"name": label, "value": value, **({"url": url} if url else {})}
-            for (label, value), url in zip(counts, urls)]}]}
+    """Parts of a whole as a horizontal bar, largest first, with the value at the bar's end (it stays legible
+    on a phone, where a donut's outside labels get clipped); each bar may open its filtered list."""
     chart = {"type": "hbar", "categories": [label for label, _value in counts],
              "series": [{"name": name, "data": [value for _label, value in counts]}]}
-    if any(urls):
+    if urls and any(urls):
         chart["urls"] = urls
     return chart
 
@@ -57,9 +51,14 @@ def dashboard_charts(data: dict) -> dict:
     series = [{"name": data["edition"]["name"], "data": pace["current"]}]
     if pace["previous"] is not None:
         series.append({"name": data["previous"]["name"], "data": pace["previous"], "dashed": True, "muted": True})
-    marks = [{"at": "D-0", "label": _("Opening")}]
-    if pace["today"] in pace["days"] and pace["today"] != 0:
-        marks.append({"at": services.day_label(pace["today"]), "label": _("Today")})
+    # Opening and today as vertical lines; when they are too close for two labels, today's wins during the
+    # show and the opening's before it (the current line ends at today anyway).
+    today, near = pace["today"], max(2, len(pace["days"]) // 12)
+    marks = []
+    if not (0 < today <= near and today in pace["days"]):
+        marks.append({"at": "D-0", "label": _("Opening")})
+    if today in pace["days"] and (today > 0 or today < -near):
+        marks.append({"at": services.day_label(today), "label": _("Today")})
     registrations = _("Registrations")
 
     category_urls = [_url("visitors.registrations", "view_registrations", category=c["code"], status=counted_statuses())
@@ -73,8 +72,7 @@ def dashboard_charts(data: dict) -> dict:
         "checkins": {"type": "stack", "categories": [f"{h:02d}:00" for h in checkins["hours"]],
                      "series": [{"name": gate["gate"] or _("No gate named"), "data": gate["counts"]}
                                 for gate in checkins["gates"]]},
-        "leads": {"type": "hbar", "categories": [f"{e['name']} ({e['booth']})" if e["booth"] else e["name"]
-                                                 for e in leads],
+        "leads": {"type": "hbar", "categories": [e["name"] for e in leads],
                   "series": [{"name": _("Leads"), "data": [e["leads"] for e in leads]}]},
     }
 
@@ -111,8 +109,7 @@ def report_charts(report) -> dict:
         "by-day": {"type": "bar", "categories": [d.isoformat() for d in by_day["day"]],
                    "series": [{"name": _("Visitors"), "data": [int(v) for v in by_day["visitors"]]},
                               {"name": _("Scans"), "data": [int(v) for v in by_day["scans"]]}]},
-        "leads": {"type": "hbar", "categories": [f"{r.exhibitor} ({r.booth})" if r.booth else r.exhibitor
-                                                 for r in leads.itertuples()],
+        "leads": {"type": "hbar", "categories": list(leads["exhibitor"]),
                   "series": [{"name": _("Leads"), "data": [int(v) for v in leads["leads"]]},
                              {"name": _("Hot"), "data": [int(v) for v in leads["hot"]]}]},
     }

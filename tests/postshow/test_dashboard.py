@@ -269,16 +269,15 @@ def test_edition_page_shows_the_dashboard(app, world):
     assert pace["series"][1]["dashed"] and pace["series"][1]["muted"]
     assert {"at": "D-0", "label": "Opening"} in pace["marks"]
     categories = chart_data(html, "chart-categories")
-    assert categories["type"] == "donut"  # three parts
-    buyer = next(p for p in categories["series"][0]["data"] if p["name"] == "Buyer")
-    assert buyer["value"] == 3
-    query = parse_qs(urlsplit(buyer["url"]).query)
+    assert categories["type"] == "hbar"
+    assert categories["categories"] == ["Buyer", "Trade visitor", "Media"]  # largest first
+    assert categories["series"][0]["data"] == [3, 2, 1]
+    query = parse_qs(urlsplit(categories["urls"][0]).query)  # a click opens the list of buyers
     assert query["category"] == ["buyer"] and "cancelled" not in query["status"]
     checkins = chart_data(html, "chart-checkins")
     assert checkins["type"] == "stack" and checkins["categories"] == ["07:00", "08:00", "09:00", "10:00"]
     assert [s["name"] for s in checkins["series"]] == ["North 北门", "South", "No gate named"]
-    assert chart_data(html, "chart-leads")["categories"][:2] == ["Alpha Furniture Ltd. (1-A01)",
-                                                               "北京华美家具有限公司 (1-B02)"]
+    assert chart_data(html, "chart-leads")["categories"][:2] == ["Alpha Furniture Ltd.", "北京华美家具有限公司"]
 
     links = kpi_links(html)
     registrations = urlsplit(links["Registrations"])
@@ -297,8 +296,7 @@ def test_edition_page_in_chinese(app, world):
     browser.get("/lang/zh_CN")
     html = browser.get(f"/org/editions/{world.this_id}").get_data(as_text=True)
     assert '<html lang="zh-CN">' in html
-    categories = chart_data(html, "chart-categories")
-    assert {p["name"] for p in categories["series"][0]["data"]} == {"采购商", "专业观众", "媒体"}
+    assert chart_data(html, "chart-categories")["categories"] == ["采购商", "专业观众", "媒体"]
     assert {"at": "D-0", "label": "开幕"} in chart_data(html, "chart-pace")["marks"]
 
 
@@ -339,3 +337,18 @@ def test_dashboard_json_of_another_organizer_is_not_found(app, world, make):
     stranger = make.user("owner")
     db.session.commit()
     assert Browser(app, stranger).get(f"/org/editions/{world.this_id}/dashboard.json").status_code == 404
+
+
+@pytest.mark.parametrize("now, marks", [
+    ("2026-05-31T03:00Z", [("D-0", "Opening"), ("D-10", "Today")]),
+    ("2026-06-09T03:00Z", [("D-0", "Opening")]),  # the day before: one label, not two on top of each other
+    ("2026-06-10T03:00Z", [("D-0", "Opening")]),
+    ("2026-06-11T04:00Z", [("D+1", "Today")]),  # during the show, today's
+    ("2026-07-01T04:00Z", [("D-0", "Opening")]),  # after the show, today is off the axis
+], ids=["D-10", "D-1", "D-0", "D+1", "after"])
+def test_pace_marks_opening_and_today(app, world, now, marks):
+    from expo.postshow.views import dashboard_charts
+
+    with app.test_request_context():
+        pace = dashboard_charts(dashboard(world, now))["pace"]
+    assert [(m["at"], m["label"]) for m in pace["marks"]] == marks
