@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from expo import demo
+from expo.core import services as core
 from expo.core.models import Edition, Show
 from expo.exhibitors.models import Exhibitor
 from expo.extensions import db
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.e2e
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 375, "height": 667}}
 LANGUAGES = {"en": "en-US", "zh_CN": "zh-CN"}
 ASSETS = {"stylesheet", "script", "font", "image", "media"}
+CHART_PAGES = {"edition"}  # the edition dashboard (templates/core/edition.html) draws charts
 
 
 @pytest.fixture
@@ -43,7 +45,14 @@ def world(make):
     admin_exhibitor = db.session.scalar(select(Exhibitor).join(Exhibitor.company).where(Exhibitor.edition_id == live.id)
                                         .order_by(Exhibitor.id))
     lead = db.session.scalar(select(Lead).where(Lead.exhibitor_id == admin_exhibitor.id).order_by(Lead.id))
-    values = {"accounts": accounts, "show": show.id, "edition": live.id, "lead": lead.id if lead else None}
+    # two mails in the outbox: one kept (no SMTP), one that failed
+    kept = core.queue_mail(show.organizer_id, "li.hua@example.cn", "您的参观证 · SZIFF 2026", "您好，李华：\n您的登记已确认。")
+    kept.status = "kept"
+    failed = core.queue_mail(show.organizer_id, "buyer@example.com", "Your badge · SZIFF 2026", "Dear buyer,\n...")
+    failed.status, failed.error = "failed", "SMTP 550: mailbox unavailable"
+    db.session.commit()
+    values = {"accounts": accounts, "show": show.id, "edition": live.id, "slug": live.slug,
+              "lead": lead.id if lead else None}
     db.session.remove()
     return values
 
@@ -92,10 +101,10 @@ def test_back_office_look(browser, live_server, world, shots):
                         if request.resource_type in ASSETS and not request.url.startswith((origin, "data:", "blob:"))
                         else None)
                 page.goto(f"/lang/{language}?next=/login")
-                if role == "owner":
-                    pages = [("login", "/login")] + pages
-                    _shoot(page, "login", shots, language, viewport, overflow, taken)
-                    pages = pages[1:]
+                if role == "owner":  # the pages anyone sees, before signing in
+                    for name, url in (("login", "/login"), ("register", f"/e/{world['slug']}")):
+                        page.goto(url)
+                        _shoot(page, name, shots, language, viewport, overflow, taken)
                 _sign_in(page, world["accounts"][role])
                 for name, url in pages:
                     page.goto(url)
@@ -105,7 +114,7 @@ def test_back_office_look(browser, live_server, world, shots):
     assert not foreign, f"assets from another origin than {origin}: {foreign}"
     assert not errors, f"JavaScript errors in the browser: {errors}"
     assert not overflow, f"pages that scroll sideways on a phone: {overflow}"
-    assert len(taken) == len(LANGUAGES) * len(VIEWPORTS) * (1 + len(owner_pages) + len(exhibitor_pages))
+    assert len(taken) == len(LANGUAGES) * len(VIEWPORTS) * (2 + len(owner_pages) + len(exhibitor_pages))
 
 
 def _shoot(page, name, shots, language, viewport, overflow, taken):
@@ -114,6 +123,8 @@ def _shoot(page, name, shots, language, viewport, overflow, taken):
     assert lang == ("zh-CN" if language == "zh_CN" else "en"), f"{page.url} is in {lang}, not {language}"
     # Bootstrap's stylesheet really applied (not a 404): the navbar is a flex row with our font stack
     assert page.eval_on_selector(".navbar", "el => getComputedStyle(el).display") == "flex", page.url
+    if name not in CHART_PAGES:  # ECharts (1 MB) only where a page declares charts
+        assert not page.evaluate("() => !!window.echarts"), f"{page.url} loads ECharts without a chart"
     if viewport["width"] < 576:
         widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         if widths[0] > widths[1]:
@@ -178,3 +189,31 @@ def test_menu_toast_and_confirm_dialog(browser, live_server, world, shots):
     page.screenshot(path=str(shots / "en-1366-toast.png"))
     context.close()
     assert not errors, f"JavaScript errors in the browser: {errors}"
+
+
+def test_shell_works_without_javascript(browser, live_server, world, shots):
+    """No JavaScript (old phone, strict proxy): the menu is in the page, the user menu's sign-out is
+    reachable, flashed messages are plain text, and a confirm-guarded form just submits."""
+    context = browser.new_context(base_url=live_server, locale="en-US", viewport=VIEWPORTS["phone"],
+                                  java_script_enabled=False)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    _sign_in(page, world["accounts"]["owner"])
+    assert page.is_visible("#app-menu .nav-link[href='/org']"), "the menu must show without the offcanvas script"
+    assert page.is_visible("#app-menu button:text-is('Sign out')")
+    page.goto("/profile")
+    page.fill("input[name=name]", "No-JS script")
+    with page.expect_navigation():
+        page.click("form.narrow button[type=submit]")
+    with page.expect_navigation():
+        page.click("form[data-confirm] button[type=submit]")  # no dialog: the POST goes straight through
+    assert page.locator("form[data-confirm]").count() == 0
+    page.goto("/portal/no-such-page")
+    page.screenshot(path=str(shots / "en-375-nojs-404.png"), full_page=True)
+    page.goto(f"/org/editions/{world['edition']}/exhibitors")
+    page.select_option("select[name=status] >> nth=1", index=1)
+    with page.expect_navigation():
+        page.click("form.status-move button >> nth=0")
+    assert page.is_visible("#flash-messages .toast"), "the flashed message must show without Bootstrap's script"
+    page.screenshot(path=str(shots / "en-375-nojs-flash.png"), full_page=True)
+    context.close()
