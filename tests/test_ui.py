@@ -140,3 +140,24 @@ def test_form_field_keeps_errors_in_the_field_for_tests_and_marks_the_input(app)
     assert 'class="form-control is-invalid"' in page and 'aria-invalid="true"' in page
     assert 'class="form-check-input is-invalid"' in page
     assert '<label class="form-label" for="name">Name</label>' in page
+
+
+def test_every_asset_of_the_shell_is_served_by_the_app(app, client):
+    """Bootstrap, its icons and our files come from static/ (static/vendor/ is filled by `make setup`:
+    npm ci + scripts/sync_vendor.py); no page names another host."""
+    page = client.get("/login").get_data(as_text=True)
+    assets = re.findall(r'<(?:link rel="stylesheet" href|script src)="([^"]+)"', page)
+    assert any("vendor/bootstrap/css/bootstrap.min.css" in a for a in assets), assets
+    assert any("vendor/bootstrap/js/bootstrap.bundle.min.js" in a for a in assets), assets
+    assert not [a for a in assets if "echarts" in a], "ECharts only on pages that draw charts"
+    for asset in assets:
+        assert asset.startswith("/static/"), f"{asset} is not served by the app"
+        response = client.get(asset)
+        assert response.status_code == 200, f"{asset}: {response.status_code} (run `make setup`)"
+        response.close()
+    icons_css = client.get("/static/vendor/bootstrap-icons/font/bootstrap-icons.min.css").get_data(as_text=True)
+    for font in re.findall(r'url\("(fonts/[^"?]+)', icons_css):
+        response = client.get(f"/static/vendor/bootstrap-icons/font/{font}")
+        assert response.status_code == 200, font
+        response.close()
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', page), "an absolute URL to another host in the shell"
