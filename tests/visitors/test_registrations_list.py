@@ -173,6 +173,26 @@ def test_export_needs_the_export_permission(app, make):
     assert desk.get(f"/org/editions/{edition.id}/registrations.xlsx").status_code == 403
 
 
+def test_checked_in_filter_asks_the_onsite_module(app, client, make, desk):
+    """Only the on-site module (a higher floor) knows who came in: it answers through the hook
+    ``checked_in_registrations``; the visitors module never imports it."""
+    if not visitors.checked_in_available():
+        pytest.skip("the on-site module does not provide the checked_in_registrations hook yet")
+    import uuid
+
+    from expo.onsite import services as onsite
+
+    edition, regs, _manager = desk
+    gate = make.user("onsite", db.session.get(Organizer, edition.organizer_id))
+    outcome = onsite.record_scan(gate, code=visitors.badge_code(regs[3]), kind="checkin",
+                                 client_scan_id=str(uuid.uuid4()), edition_id=edition.id)
+    assert outcome.result == "ok"
+    db.session.commit()
+
+    assert _names(_get(client, edition, "?checked_in=yes")) == [regs[3].visitor_name]
+    assert len(_names(_get(client, edition, "?checked_in=no&per_page=50"))) == 29
+
+
 def test_a_page_costs_the_same_queries_whatever_its_size(app, client, desk, count_queries):
     edition, _regs, _manager = desk
     url = f"/org/editions/{edition.id}/registrations"
