@@ -41,7 +41,7 @@
   var clock = null;
   try {
     clock = new Intl.DateTimeFormat(lang, { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
-      hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", numberingSystem: "latn" });
+      hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", numberingSystem: "latn", calendar: "gregory" });
   } catch (error) { clock = null; }
 
   function editionTime(date) {

@@ -2,16 +2,22 @@
 as keystrokes and presses Enter. The entrance check-in page (on-site staff) and the booth scanner (exhibitor
 staff) must send the scan with JavaScript on and off, show the verdict, store a Scan row, refuse a forged
 code, and add the scan to the recent-scans strip in the edition's time zone (never the browser's) with its
-date, time and the visitor's name, newest first."""
+date, time and the visitor's name, newest first. And the pages where they are used: the check-in page on a
+tablet, the booth scanner on a phone (360–375 px, nothing sideways), a verdict band of at least 30 % of the
+screen, in English and Chinese; screenshots go to $EXPO_SCREENSHOTS (default: the test's tmp dir)."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
+from expo.core.models import Organizer
 from expo.extensions import db
-from expo.onsite.models import Scan
+from expo.onsite.models import SCAN_RESULT, Scan
 from expo.visitors.badges import badge_code
 
 from ..conftest import PASSWORD
@@ -41,8 +47,6 @@ def _world(make) -> dict:
 
 
 def _organizer(edition):
-    from expo.core.models import Organizer
-
     return db.session.get(Organizer, edition.organizer_id)
 
 
@@ -217,13 +221,13 @@ def test_scan_pages_enter_submits_without_javascript(app, make, open_page, where
 
 DEVICES = {"tablet": {"width": 768, "height": 1024}, "tablet-landscape": {"width": 1024, "height": 768},
            "phone": {"width": 360, "height": 740}, "phone-375": {"width": 375, "height": 667}}
+# the entrance works on tablets (and a phone at a side door), the booth on phones (and a tablet on the counter)
+USES = [("tablet-landscape", "checkin"), ("tablet", "checkin"), ("phone", "checkin"),
+        ("phone", "booth"), ("phone-375", "booth"), ("tablet", "booth")]
 
 
 @pytest.fixture
 def shots(tmp_path):
-    import os
-    from pathlib import Path
-
     folder = Path(os.environ.get("EXPO_SCREENSHOTS") or tmp_path / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -231,43 +235,46 @@ def shots(tmp_path):
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
 def test_scan_pages_on_tablet_and_phone(app, make, browser, live_server, shots, language):
-    from flask_babel import force_locale
-
-    from expo.onsite.models import SCAN_RESULT
-
     world = _world(make)
     errors = []
-    for device, viewport in DEVICES.items():
-        for role, url, email in (("checkin", f"/org/editions/{world['edition_id']}/checkin", world["onsite_email"]),
-                                 ("booth", "/portal/scan", world["staff_email"])):
-            context = browser.new_context(base_url=live_server, viewport=viewport, timezone_id=BROWSER_ZONE,
-                                          locale="zh-CN" if language == "zh_CN" else "en-US")
-            context.set_default_timeout(10_000)
-            page = context.new_page()
-            page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-            page.goto(f"/lang/{language}?next=/login")
-            _sign_in(page, email)
-            page.goto(url)
-            assert page.locator("html").get_attribute("lang") == ("zh-CN" if language == "zh_CN" else "en")
-            input_box = page.eval_on_selector("#code", "el => el.getBoundingClientRect().toJSON()")
-            assert input_box["height"] >= 44, f"the code field is {input_box['height']}px high on {device}"
+    pages = {"checkin": (f"/org/editions/{world['edition_id']}/checkin", world["onsite_email"]),
+             "booth": ("/portal/scan", world["staff_email"])}
+    seen = set()
+    for device, role in USES:
+        viewport = DEVICES[device]
+        url, email = pages[role]
+        context = browser.new_context(base_url=live_server, viewport=viewport, timezone_id=BROWSER_ZONE,
+                                      locale="zh-CN" if language == "zh_CN" else "en-US")
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        page.goto(f"/lang/{language}?next=/login")
+        _sign_in(page, email)
+        page.goto(url)
+        assert page.locator("html").get_attribute("lang") == ("zh-CN" if language == "zh_CN" else "en")
+        input_box = page.eval_on_selector("#code", "el => el.getBoundingClientRect().toJSON()")
+        assert input_box["height"] >= 44, f"the code field is {input_box['height']}px high on {device}"
 
-            expected = "ok" if device == next(iter(DEVICES)) else "duplicate"  # the same visitor on every device
-            _scanner_types(page, world["code"], expected)
-            band = page.eval_on_selector("#scan-result", "el => el.getBoundingClientRect().toJSON()")
-            assert band["height"] >= 0.3 * viewport["height"], (device, role, band)
-            assert band["width"] >= page.eval_on_selector("main .scan-layout", "el => el.clientWidth") - 1
-            with app.test_request_context(), force_locale(language):
-                word = SCAN_RESULT.label(expected)
-            assert page.inner_text("#scan-result .verdict").strip() == word
-            colour = page.eval_on_selector("#scan-result", "el => getComputedStyle(el).backgroundColor")
-            assert colour not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)"), f"the verdict band has no colour: {colour}"
-            page.screenshot(path=str(shots / f"{language}-{device}-{role}.png"), full_page=True)
-            if viewport["width"] < 576:
-                # nothing on the page (the shell's navbar is base.html's business) sticks out sideways
-                wide = page.evaluate("""() => Array.from(document.querySelectorAll('main, main *'))
-                    .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-                    .map(el => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right))""")
-                assert not wide, f"{role} is wider than a {device} ({viewport['width']}px): {wide[:5]}"
-            context.close()
+        expected = "duplicate" if role in seen else "ok"  # the same visitor on every device
+        seen.add(role)
+        _scanner_types(page, world["code"], expected)
+        band = page.eval_on_selector("#scan-result", "el => el.getBoundingClientRect().toJSON()")
+        assert band["height"] >= 0.3 * viewport["height"], (device, role, band)
+        assert band["width"] >= page.eval_on_selector("main .scan-layout", "el => el.clientWidth") - 1
+        with app.test_request_context(), force_locale(language):
+            word = SCAN_RESULT.label(expected)
+        assert page.inner_text("#scan-result .verdict").strip() == word
+        colour = page.eval_on_selector("#scan-result", "el => getComputedStyle(el).backgroundColor")
+        assert colour not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)"), f"the verdict band has no colour: {colour}"
+        page.screenshot(path=str(shots / f"{language}-{device}-{role}.png"), full_page=True)
+        added = _recent_rows(page)[0]  # the script's row says what the server's says, in this language too
+        page.reload()
+        assert _recent_rows(page)[0] == added
+        if viewport["width"] < 576:
+            # nothing on the page (the shell's navbar is base.html's business) sticks out sideways
+            wide = page.evaluate("""() => Array.from(document.querySelectorAll('main, main *'))
+                .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+                .map(el => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right))""")
+            assert not wide, f"{role} is wider than a {device} ({viewport['width']}px): {wide[:5]}"
+        context.close()
     assert not errors, errors

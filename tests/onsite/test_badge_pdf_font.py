@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from expo.extensions import db
 from expo.visitors import badges
 
 SCALE = 3
@@ -44,8 +45,6 @@ document.close()
 def _badge_pdf(client, make, name: str) -> bytes:
     edition = make.edition()
     registration = make.registration(edition, name=name, company="深圳宏达家具有限公司")
-    from expo.extensions import db
-
     db.session.commit()
     response = client.get(f"/r/{registration.access_key}/badge.pdf")
     assert response.status_code == 200, response.status_code
