@@ -6,6 +6,7 @@ import html
 import os
 import re
 import uuid
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ from expo.extensions import db
 from expo.visitors import services as visitor_services
 
 PASSWORD = "correct-horse-9"
+ORGANIZER_ROLES = ("owner", "manager", "sales", "onsite", "analyst")
 core.PASSWORD_METHOD = "pbkdf2:sha256:1000"  # hashing strength is not what these tests are about
 
 
@@ -66,9 +68,13 @@ def app(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _clean_database(request):
     yield
-    if "app" not in request.fixturenames:
-        return
+    if "app" not in request.fixturenames or request.node.get_closest_marker("shared_world"):
+        return  # a module-scoped world is emptied once, when its module is done (shared_world fixture)
     app = request.getfixturevalue("app")
+    empty_database(app)
+
+
+def empty_database(app):
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
@@ -131,6 +137,65 @@ class Factory:
             company=kwargs.pop("company", f"Buyer Co {n}"), job_title=kwargs.pop("job_title", "Buyer"),
             consent=True, share_with_exhibitors=share, **kwargs)
         return visitor_services.register(edition, data, send_confirmation=False)
+
+
+    def tenant(self, label: str = "A", *, exhibitors: int = 1, visitors: int = 1, leads: bool = True,
+               tokens: bool = False) -> Tenant:
+        """One organizer with a live edition, a user of every organizer role, ``exhibitors`` exhibitors each
+        with an admin and a booth staff member, ``visitors`` registrations, and (``leads``) a lead of the
+        first visitor captured by the first exhibitor's booth staff. Emails are ``role.label@example.com``."""
+        t = Tenant(label=label)
+        low = label.lower()
+        t.organizer = self.organizer(f"Organizer {label}")
+        t.edition = self.edition(t.organizer, name=f"Expo {label} {date.today().year}")
+        t.show = t.edition.show
+        for role in ORGANIZER_ROLES:
+            t.users[role] = self.user(role, t.organizer, email=f"{role}.{low}@example.com")
+        for n in range(exhibitors):
+            exhibitor = self.exhibitor(t.edition, f"Exhibitor {label}{n + 1 if n else ''}")
+            suffix = f"{n + 1}" if n else ""
+            admin = self.user("exhibitor_admin", exhibitor=exhibitor, email=f"exhibitor_admin{suffix}.{low}@example.com")
+            booth = self.user("booth_staff", exhibitor=exhibitor, email=f"booth_staff{suffix}.{low}@example.com")
+            t.exhibitors.append((exhibitor, admin, booth))
+        if exhibitors:
+            t.exhibitor, t.users["exhibitor_admin"], t.users["booth_staff"] = t.exhibitors[0]
+        t.registrations = [self.registration(t.edition, name=f"Visitor {label}{n + 1 if n else ''}",
+                                             email=f"visitor{n + 1}.{low}@example.com") for n in range(visitors)]
+        t.registration = t.registrations[0] if visitors else None
+        t.code = visitor_services.badge_code(t.registration) if visitors else None
+        if leads and exhibitors and visitors:
+            t.lead = t.capture(t.users["booth_staff"], t.registration)
+        if tokens:
+            t.tokens = {role: core.create_api_token(user, "scanner") for role, user in t.users.items()}
+        return t
+
+
+@dataclass
+class Tenant:
+    """What ``make.tenant()`` built; every object reachable as an attribute."""
+
+    label: str
+    organizer: object = None
+    edition: object = None
+    show: object = None
+    users: dict = field(default_factory=dict)
+    exhibitors: list = field(default_factory=list)  # (exhibitor, admin, booth staff)
+    exhibitor: object = None
+    registrations: list = field(default_factory=list)
+    registration: object = None
+    code: str | None = None
+    lead: object = None
+    tokens: dict = field(default_factory=dict)
+
+    @staticmethod
+    def capture(user, registration):
+        """A booth scan of the registration's badge by ``user``; the new lead."""
+        from expo.onsite import services as onsite
+
+        outcome = onsite.record_scan(user, code=visitor_services.badge_code(registration), kind="lead",
+                                     client_scan_id=new_scan_id())
+        assert outcome.result == "ok", outcome.reason
+        return outcome.lead
 
 
 @pytest.fixture

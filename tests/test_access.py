@@ -21,6 +21,7 @@ Outcomes:
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -32,7 +33,7 @@ from expo.onsite import services as onsite
 from expo.onsite.models import Scan
 from expo.visitors import services as visitor_services
 
-from .conftest import csrf_token, login
+from .conftest import Factory, csrf_token, empty_database, login
 
 ROLES = ("anonymous", "owner", "manager", "sales", "onsite", "analyst", "exhibitor_admin", "booth_staff")
 ORGANIZER_ROLES = ("owner", "manager", "sales", "onsite", "analyst")
@@ -46,7 +47,7 @@ EXHIBITORS = "->/org/editions/{edition_id}/exhibitors"
 # fmt: off
 #                                             anonymous   owner    manager  sales    onsite   analyst  exh.admin  booth_staff
 EXPECTED = {
-    ("core.home", "GET"):                      ("->/login", "->/org", "->/org", "->/org", "->/org", "->/org", "->/portal", "->/portal/scan"),
+    ("core.home", "GET"):                      ("200",    "->/org", "->/org", "->/org", "->/org", "->/org", "->/portal", "->/portal/scan"),
     ("core.login", "GET"):                     ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("core.login", "POST"):                    ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("core.logout", "POST"):                   ("login",  "->/login", "->/login", "->/login", "->/login", "->/login", "->/login", "->/login"),
@@ -80,6 +81,11 @@ EXPECTED = {
     ("visitors.badge_pdf", "GET"):             ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("visitors.registrations", "GET"):         ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
     ("visitors.registration", "GET"):          ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
+    ("visitors.registrations_xlsx", "GET"):     ("login" , "200"   , "200"   , "403"   , "403"   , "403"   , "403"   , "403"),
+    ("visitors.registrations_csv", "GET"):      ("login" , "200"   , "200"   , "403"   , "403"   , "403"   , "403"   , "403"),
+    ("visitors.duplicates", "GET"):             ("login" , "200"   , "200"   , "403"   , "200"   , "403"   , "403"   , "403"),
+    ("visitors.merge_duplicates", "POST"):      ("login" , "400"   , "400"   , "403"   , "400"   , "403"   , "403"   , "403"),
+    ("visitors.distinct_persons", "POST"):      ("login" , "400"   , "400"   , "403"   , "400"   , "403"   , "403"   , "403"),
     ("visitors.print_badge", "GET"):           ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
     ("visitors.reissue_badge", "POST"):        ("login",  REG,      REG,      "403",    REG,      "403",    "403",     "403"),
     ("visitors.cancel_registration", "POST"):  ("login",  REG,      REG,      "403",    REG,      "403",    "403",     "403"),
@@ -131,7 +137,8 @@ def _cases():
 # Endpoints whose rule has an id parameter; written out so that parametrization needs no app.
 ENDPOINTS_WITH_IDS = {"core.revoke_token", "core.show", "core.new_edition", "core.edition",
                       "exhibitors.edition_exhibitors", "exhibitors.exhibitor_status",
-                      "visitors.registrations", "visitors.registration",
+                      "visitors.registrations", "visitors.registration", "visitors.registrations_xlsx",
+                      "visitors.registrations_csv",
                       "visitors.print_badge", "visitors.reissue_badge", "visitors.cancel_registration",
                       "onsite.checkin", "leads.lead",
                       "postshow.report", "postshow.dashboard_json"}
@@ -146,40 +153,66 @@ def _foreign_cases():
 
 # --- the world -----------------------------------------------------------------------------------
 
-class Tenant:
-    """One organizer with a live edition, an exhibitor, a user of every role, a visitor and a lead."""
+@dataclass(frozen=True)
+class Side:
+    """One organizer of the world (``make.tenant``) as plain values: ids, emails, tokens, the badge code and
+    the texts that must never show up in the other organizer's answers. Plain values can be shared by the
+    tests of a whole module, whatever session they run in."""
 
-    def __init__(self, make, label: str):
-        self.organizer = make.organizer(f"Organizer {label}")
-        self.edition = make.edition(self.organizer)
-        self.show = self.edition.show
-        self.exhibitor = make.exhibitor(self.edition, f"Exhibitor {label}")
-        self.users = {}
-        for role in ORGANIZER_ROLES:
-            self.users[role] = make.user(role, self.organizer, email=f"{role}.{label.lower()}@example.com")
-        for role in EXHIBITOR_ROLES:
-            self.users[role] = make.user(role, exhibitor=self.exhibitor, email=f"{role}.{label.lower()}@example.com")
-        self.registration = make.registration(self.edition, name=f"Visitor {label}")
-        self.code = visitor_services.badge_code(self.registration)
-        outcome = onsite.record_scan(self.users["booth_staff"], code=self.code, kind="lead",
-                                     client_scan_id=str(uuid.uuid4()))
-        assert outcome.result == "ok"
-        self.lead = outcome.lead
-        self.tokens = {role: core.create_api_token(user, "scanner") for role, user in self.users.items()}
+    emails: dict
+    tokens: dict  # role -> clear text
+    ids: dict
+    code: str
+    secrets: tuple
+
+    @classmethod
+    def of(cls, t) -> Side:
+        users = t.users
+        return cls(emails={role: user.email for role, user in users.items()},
+                   tokens={role: clear for role, (_token, clear) in t.tokens.items()},
+                   ids={"edition_id": t.edition.id, "show_id": t.show.id, "lead_id": t.lead.id,
+                        "token_ids": {role: token.id for role, (token, _clear) in t.tokens.items()},
+                        "slug": t.edition.slug, "key": t.registration.access_key,
+                        "registration_id": t.registration.id, "exhibitor_id": t.exhibitor.id},
+                   code=t.code,
+                   secrets=(t.registration.person.name, t.registration.person.email, t.edition.name,
+                            t.exhibitor.company.name))
 
     def params(self, role: str) -> dict:
-        token_owner = role if role in self.tokens else "owner"
-        return {"edition_id": self.edition.id, "show_id": self.show.id, "lead_id": self.lead.id,
-                "token_id": self.tokens[token_owner][0].id, "slug": self.edition.slug,
-                "key": self.registration.access_key, "code": "en", "registration_id": self.registration.id,
-                "exhibitor_id": self.exhibitor.id}
+        ids = dict(self.ids)
+        token_ids = ids.pop("token_ids")
+        return {**ids, "token_id": token_ids[role if role in token_ids else "owner"], "code": "en"}
+
+
+def _build_world(factory):
+    tenants = factory.tenant("A", tokens=True), factory.tenant("B", tokens=True)
+    db.session.commit()
+    return tenants, tuple(Side.of(t) for t in tenants)
 
 
 @pytest.fixture
 def world(make):
-    own, other = Tenant(make, "A"), Tenant(make, "B")
-    db.session.commit()
-    return own, other
+    """A fresh world for tests that change it (POSTs, tokens, accounts): (own, other) as Sides."""
+    _tenants, sides = _build_world(make)
+    return sides
+
+
+@pytest.fixture
+def tenants(make):
+    """A fresh world with its ORM objects, for tests that revoke tokens or deactivate users."""
+    tenants, _sides = _build_world(make)
+    return tenants
+
+
+@pytest.fixture(scope="module")
+def read_world(app):
+    """The world for read-only requests (GET), built once for the module: the route × role matrix stays
+    fast as routes multiply. Tests using it are marked ``shared_world`` (no emptying after each test)."""
+    with app.app_context():
+        _tenants, sides = _build_world(Factory())
+        db.session.remove()
+    yield sides
+    empty_database(app)
 
 
 def build_url(app, endpoint: str, params: dict) -> str:
@@ -190,12 +223,12 @@ def build_url(app, endpoint: str, params: dict) -> str:
         return url_for(endpoint, **{name: params[name] for name in rule.arguments})
 
 
-def api_body(tenant: Tenant, endpoint: str, role: str):
+def api_body(side: Side, endpoint: str, role: str):
     if role in EXHIBITOR_ROLES:
-        scan = {"code": tenant.code, "kind": "lead", "client_scan_id": str(uuid.uuid4())}
+        scan = {"code": side.code, "kind": "lead", "client_scan_id": str(uuid.uuid4())}
     else:
-        scan = {"code": tenant.code, "kind": "checkin", "client_scan_id": str(uuid.uuid4()),
-                "edition_id": tenant.edition.id}
+        scan = {"code": side.code, "kind": "checkin", "client_scan_id": str(uuid.uuid4()),
+                "edition_id": side.ids["edition_id"]}
     return [scan] if endpoint == "api.scan_batch" else scan
 
 
@@ -216,11 +249,11 @@ def outcome(response, path: str) -> str:
     return str(response.status_code)
 
 
-def request_as(app, client, tenant: Tenant, url_tenant: Tenant, endpoint: str, method: str, role: str,
+def request_as(app, client, tenant: Side, url_tenant: Side, endpoint: str, method: str, role: str,
                *, api_auth: str = "session"):
     """Sign in as ``role`` of ``tenant``, then call the endpoint with ``url_tenant``'s objects."""
     if role != "anonymous" and api_auth == "session":
-        login(client, tenant.users[role])
+        login(client, tenant.emails[role])
     url = build_url(app, endpoint, url_tenant.params(role))
     if method == "GET":
         return url, client.get(url)
@@ -228,7 +261,7 @@ def request_as(app, client, tenant: Tenant, url_tenant: Tenant, endpoint: str, m
     if endpoint.startswith("api."):
         headers = {}
         if api_auth == "token":
-            clear = tenant.tokens[role][1] if role != "anonymous" else "expo_not-a-real-token"
+            clear = tenant.tokens[role] if role != "anonymous" else "expo_not-a-real-token"
             headers["Authorization"] = f"Bearer {clear}"
         elif role != "anonymous":
             headers["X-CSRFToken"] = token
@@ -252,24 +285,29 @@ def test_every_route_has_an_expectation(app):
         assert (rule.endpoint in ENDPOINTS_WITH_IDS) == bool(rule.arguments & ID_PARAMS), rule.rule
 
 
-@pytest.mark.parametrize("endpoint, method, role", list(_cases()))
-def test_access(app, client, world, endpoint, method, role):
-    own, _other = world
+def _check_access(app, client, own, endpoint, method, role):
     url, response = request_as(app, client, own, own, endpoint, method, role)
     want = expected(endpoint, method, role).format(**own.params(role))
     assert outcome(response, url) == want, f"{method} {url} as {role}: {response.status_code}"
 
 
-@pytest.mark.parametrize("endpoint, method, role", list(_foreign_cases()))
-def test_access_to_another_organizers_objects(app, client, world, endpoint, method, role):
-    own, other = world
+def _check_foreign_access(app, client, own, other, endpoint, method, role):
     url, response = request_as(app, client, own, other, endpoint, method, role)
     want = foreign_expected(app, endpoint, method, role).format(**other.params(role))
     assert outcome(response, url) == want, f"{method} {url} as {role} of organizer A: {response.status_code}"
     body = response.get_data(as_text=True)
-    for secret in (other.registration.person.name, other.registration.person.email, other.edition.name,
-                   other.exhibitor.company.name):
+    for secret in other.secrets:
         assert secret not in body
+
+
+@pytest.mark.parametrize("endpoint, method, role", [c for c in _cases() if c.values[1] != "GET"])
+def test_access(app, client, world, endpoint, method, role):
+    _check_access(app, client, world[0], endpoint, method, role)
+
+
+@pytest.mark.parametrize("endpoint, method, role", [c for c in _foreign_cases() if c.values[1] != "GET"])
+def test_access_to_another_organizers_objects(app, client, world, endpoint, method, role):
+    _check_foreign_access(app, client, *world, endpoint, method, role)
 
 
 @pytest.mark.parametrize("endpoint", ["api.scan", "api.scan_batch"])
@@ -284,25 +322,25 @@ def test_api_with_bearer_tokens(app, client, world, endpoint, role):
 @pytest.mark.parametrize("endpoint", ["api.scan", "api.scan_batch"])
 def test_api_session_without_csrf_token_is_refused(app, client, world, endpoint):
     own, _other = world
-    login(client, own.users["booth_staff"])
+    login(client, own.emails["booth_staff"])
     url = build_url(app, endpoint, {})
     response = client.post(url, json=api_body(own, endpoint, "booth_staff"))
     assert response.status_code == 400
     assert db.session.query(Scan).count() == 2  # only the world's own two lead scans
 
 
-def test_revoked_token_is_refused(app, client, world):
-    own, _other = world
+def test_revoked_token_is_refused(app, client, tenants):
+    own, _other = tenants
     token, clear = own.tokens["booth_staff"]
     core.revoke_api_token(own.users["booth_staff"], token.id)
     db.session.commit()
-    response = client.post("/api/v1/scans", json=api_body(own, "api.scan", "booth_staff"),
+    response = client.post("/api/v1/scans", json=api_body(Side.of(own), "api.scan", "booth_staff"),
                            headers={"Authorization": f"Bearer {clear}"})
     assert response.status_code == 401
 
 
-def test_inactive_user_loses_access(app, client, world):
-    own, _other = world
+def test_inactive_user_loses_access(app, client, tenants):
+    own, _other = tenants
     login(client, own.users["manager"])
     assert client.get("/org").status_code == 200
     own.users["manager"].active = False
@@ -320,7 +358,7 @@ def test_next_parameter_never_leaves_the_site(app, client, world, path, target):
     if path == "/login":
         client.get("/login")
         response = client.post("/login", query_string={"next": target},
-                               data={"email": own.users["owner"].email, "password": "correct-horse-9",
+                               data={"email": own.emails["owner"], "password": "correct-horse-9",
                                      "csrf_token": csrf_token(client)})
     else:
         response = client.get(path, query_string={"next": target})
@@ -329,3 +367,17 @@ def test_next_parameter_never_leaves_the_site(app, client, world, path, target):
     normalized = location.replace("\\", "/")
     assert normalized.startswith("/") and not normalized.startswith("//"), location
     assert not urlsplit(normalized).netloc, location
+
+
+# --- read-only requests on the shared world: last in the module, which empties the database after them ---
+
+@pytest.mark.shared_world
+@pytest.mark.parametrize("endpoint, method, role", [c for c in _cases() if c.values[1] == "GET"])
+def test_access_read(app, client, read_world, endpoint, method, role):
+    _check_access(app, client, read_world[0], endpoint, method, role)
+
+
+@pytest.mark.shared_world
+@pytest.mark.parametrize("endpoint, method, role", [c for c in _foreign_cases() if c.values[1] == "GET"])
+def test_access_read_to_another_organizers_objects(app, client, read_world, endpoint, method, role):
+    _check_foreign_access(app, client, *read_world, endpoint, method, role)
