@@ -37,3 +37,14 @@ class SearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+
+
+class PersonForm(FlaskForm):
+    """Staff correct the stored visitor (name, email, phone, company): the visitor's record, not a registration."""
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), filters=[strip], validators=[Optional(), Email(), Length(max=254)])
+    phone = TelField(_l("Mobile phone"), validators=[Optional(), Length(max=40)])
+    company = StringField(_l("Company"), validators=[Optional(), Length(max=200)])
+    job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=200)])
+    country = StringField(_l("Country (ISO code, e.g. CN)"), filters=[strip],
+                          validators=[Optional(), Regexp(r"^[A-Za-z]{2}$", message=_l("Two letters, e.g. CN."))])

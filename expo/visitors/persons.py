@@ -246,5 +246,33 @@ def duplicates_count(scope: Scope) -> int:
     return db.session.scalar(select(func.count()).select_from(_candidate_pairs(scope.organizer_id).subquery())) or 0
 
 
-__all__ = ["phone_key", "name_key", "refresh_keys", "find_person", "possible_duplicates", "merge_persons",
-           "mark_distinct", "duplicates_count", "DuplicatePair", "Conflict", "Page", "DUPLICATE_REASONS"]
+
+PERSON_FIELDS = ("name", "email", "phone", "company", "job_title", "country")
+
+
+def update_person(scope: Scope, person: Person, values: dict, *, actor_id: int | None) -> dict:
+    """Staff correct a visitor's stored details (registrations never do). Returns the changes
+    {field: [old, new]}, which are audited. An email that belongs to another visitor is refused:
+    those two are one person only through a merge."""
+    if person.organizer_id != scope.organizer_id:
+        raise ServiceError(_l("No such visitor."))
+    clean = {key: (values.get(key) or "").strip() for key in PERSON_FIELDS if key in values}
+    if "name" in clean and not clean["name"]:
+        raise ServiceError(_l("Please give a name."), "name")
+    if "country" in clean:
+        clean["country"] = clean["country"].upper()[:2]
+    if "email" in clean:
+        clean["email"] = clean["email"] or None
+        key = normalize_email(clean["email"]) if clean["email"] else None
+        if key and key != person.email_key and find_person(scope.organizer_id, key) is not None:
+            raise ServiceError(_l("Another visitor has this email address. If they are the same person, merge "
+                                  "them on the possible duplicates page."), "email")
+    changes = {key: [getattr(person, key), value] for key, value in clean.items() if getattr(person, key) != value}
+    for key, (_old, new) in changes.items():
+        setattr(person, key, new)
+    if changes:
+        refresh_keys(person)
+        db.session.flush()
+        audit("person.updated", organizer_id=scope.organizer_id, user_id=actor_id, obj=person,
+              details={"changes": changes})
+    return changes

@@ -19,7 +19,8 @@ from .listing import (EXPORT_FORMATS, RegistrationFilters, checked_in_among, che
                       export_registrations, registration_count, registrations, registrations_page)
 from .models import REGISTRATION_STATUS, SOURCES, VISITOR_CATEGORIES, Person, Registration
 from .persons import (DUPLICATE_REASONS, Conflict, DuplicatePair, Page, duplicates_count, find_person,  # noqa: F401
-                      mark_distinct, merge_persons, name_key, phone_key, possible_duplicates, refresh_keys)
+                      mark_distinct, merge_persons, name_key, phone_key, possible_duplicates, refresh_keys,
+                      update_person)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from . import MANAGE_REGISTRATIONS, VIEW_REGISTRATIONS
 from . import EXPORT_REGISTRATIONS
 from .listing import PAGE_SIZES, RegistrationFilters
 from . import services
-from .forms import REGISTERABLE_CATEGORIES, RegistrationForm
+from .forms import REGISTERABLE_CATEGORIES, PersonForm, RegistrationForm
 from .models import REGISTRATION_SOURCE, REGISTRATION_STATUS, VISITOR_CATEGORY, Registration
 
 bp = edition_scoped(Blueprint("visitors", __name__))
@@ -157,11 +157,34 @@ def _registration_in_edition(registration_id):
 @bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>")
 @require(VIEW_REGISTRATIONS, organizer=True)
 def registration(registration_id):
-    registration = _registration_in_edition(registration_id)
+    return _desk(_registration_in_edition(registration_id))
+
+
+def _desk(registration, person_form=None):
     panels = [panel for hook in registry.hook("registration_panels")
               if (panel := hook(current_scope(), registration)) is not None]
     return render_template("visitors/registration.html", registration=registration, person=registration.person,
-                           edition=registration.edition, panels=panels)
+                           edition=registration.edition, panels=panels,
+                           person_form=person_form or PersonForm(obj=registration.person, formdata=None))
+
+
+@bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>/person", methods=["POST"])
+@require(MANAGE_REGISTRATIONS, organizer=True)
+def edit_person(registration_id):
+    """Staff correct the visitor's stored details (audited); a registration never does."""
+    registration = _registration_in_edition(registration_id)
+    form = PersonForm()
+    if form.validate_on_submit():
+        try:
+            changes = services.update_person(current_scope(), registration.person, form.data,
+                                             actor_id=current_user.id)
+        except ServiceError as error:
+            db.session.rollback()
+            getattr(form, error.field or "name").errors.append(str(error))
+        else:
+            flash(_("Visitor details saved.") if changes else _("Nothing changed."), "success")
+            return redirect(url_for("visitors.registration", registration_id=registration_id))
+    return _desk(registration, person_form=form)
 
 
 @bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>/badge.pdf")

@@ -323,3 +323,50 @@ def test_review_list_needs_the_manage_registrations_permission(app, make):
     db.session.commit()
 
     assert Browser(app, sales).get("/org/duplicates").status_code == 403
+
+
+# --- a change to the person goes through staff, audited ----------------------------------------------
+
+def test_staff_correct_a_visitors_details_and_the_change_is_audited(app, make):
+    edition = make.edition()
+    manager = make.user("manager", _organizer_of(edition))
+    wang = visitors.register(edition, _data(), send_confirmation=False)
+    li = visitors.register(edition, _data(name="李娜", email="li.na@huada.example.cn"), send_confirmation=False)
+    db.session.commit()
+    staff = Browser(app, manager)
+    url = f"/org/editions/{edition.id}/registrations/{wang.id}/person"
+    form = {"name": "王伟", "email": "wang.wei@huada.example.cn", "phone": "+86 139 0000 0000",
+            "company": "华达家具有限公司", "job_title": "采购总监", "country": "CN"}
+
+    response = staff.post(url, data=form)
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    person = db.session.get(Person, wang.person_id)
+    assert (person.job_title, person.phone_key) == ("采购总监", "+8613900000000")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "person.updated"))
+    assert entry.user_id == manager.id and entry.object_id == person.id
+    assert entry.details["changes"] == {"phone": [SWITCHBOARD, "+86 139 0000 0000"], "job_title": ["采购经理", "采购总监"],
+                                        "country": ["", "CN"]}
+
+    # another visitor's email is refused next to the field: that would be a merge
+    response = staff.post(url, data={**form, "email": "LI.NA@huada.example.cn"})
+    assert response.status_code == 200
+    assert "Another visitor has this email address" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Person, wang.person_id).email == "wang.wei@huada.example.cn"
+    assert db.session.get(Person, li.person_id).email == "li.na@huada.example.cn"
+
+
+def test_staff_without_the_manage_permission_cannot_edit_a_person(app, make):
+    edition = make.edition()
+    analyst = make.user("analyst", _organizer_of(edition))
+    wang = visitors.register(edition, _data(), send_confirmation=False)
+    db.session.commit()
+
+    response = Browser(app, analyst).post(f"/org/editions/{edition.id}/registrations/{wang.id}/person",
+                                          data={"name": "Someone else"})
+
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Person, wang.person_id).name == "王伟"
