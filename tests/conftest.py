@@ -139,31 +139,40 @@ class Factory:
         return visitor_services.register(edition, data, send_confirmation=False)
 
 
-    def tenant(self, label: str = "A", *, exhibitors: int = 1, visitors: int = 1, leads: bool = True,
-               tokens: bool = False) -> Tenant:
-        """One organizer with a live edition, a user of every organizer role, ``exhibitors`` exhibitors each
-        with an admin and a booth staff member, ``visitors`` registrations, and (``leads``) a lead of the
-        first visitor captured by the first exhibitor's booth staff. Emails are ``role.label@example.com``."""
+    def tenant(self, label: str = "A", *, exhibitors=1, visitors=1, leads: bool = True, tokens: bool = False,
+               roles=ORGANIZER_ROLES, organizer_name: str | None = None, edition_name: str | None = None,
+               domain: str = "example.com", emails: dict | None = None) -> Tenant:
+        """One organizer with a live edition, a user of each organizer role in ``roles``, exhibitors (a count, or
+        their names) each with an admin and a booth staff member, visitors (a count, or (name, email) pairs),
+        and (``leads``) a lead of the first visitor captured by the first exhibitor's booth staff.
+        Emails are ``role.label@domain`` (the first exhibitor's staff: ``exhibitor_admin.label@domain``) unless
+        ``emails`` names one for the role."""
+        emails = emails or {}
         t = Tenant(label=label)
         low = label.lower()
-        t.organizer = self.organizer(f"Organizer {label}")
-        t.edition = self.edition(t.organizer, name=f"Expo {label} {date.today().year}")
+        t.organizer = self.organizer(organizer_name or f"Organizer {label}")
+        t.edition = self.edition(t.organizer, name=edition_name or f"Expo {label} {date.today().year}")
         t.show = t.edition.show
-        for role in ORGANIZER_ROLES:
-            t.users[role] = self.user(role, t.organizer, email=f"{role}.{low}@example.com")
-        for n in range(exhibitors):
-            exhibitor = self.exhibitor(t.edition, f"Exhibitor {label}{n + 1 if n else ''}")
+        for role in roles:
+            t.users[role] = self.user(role, t.organizer, email=emails.get(role, f"{role}.{low}@{domain}"))
+        names = [f"Exhibitor {label}{n + 1 if n else ''}" for n in range(exhibitors)] \
+            if isinstance(exhibitors, int) else list(exhibitors)
+        for n, name in enumerate(names):
+            exhibitor = self.exhibitor(t.edition, name)
             suffix = f"{n + 1}" if n else ""
-            admin = self.user("exhibitor_admin", exhibitor=exhibitor, email=f"exhibitor_admin{suffix}.{low}@example.com")
-            booth = self.user("booth_staff", exhibitor=exhibitor, email=f"booth_staff{suffix}.{low}@example.com")
+            admin = self.user("exhibitor_admin", exhibitor=exhibitor,
+                              email=emails.get(f"exhibitor_admin{suffix}", f"exhibitor_admin{suffix}.{low}@{domain}"))
+            booth = self.user("booth_staff", exhibitor=exhibitor,
+                              email=emails.get(f"booth_staff{suffix}", f"booth_staff{suffix}.{low}@{domain}"))
             t.exhibitors.append((exhibitor, admin, booth))
-        if exhibitors:
+        if names:
             t.exhibitor, t.users["exhibitor_admin"], t.users["booth_staff"] = t.exhibitors[0]
-        t.registrations = [self.registration(t.edition, name=f"Visitor {label}{n + 1 if n else ''}",
-                                             email=f"visitor{n + 1}.{low}@example.com") for n in range(visitors)]
-        t.registration = t.registrations[0] if visitors else None
-        t.code = visitor_services.badge_code(t.registration) if visitors else None
-        if leads and exhibitors and visitors:
+        people = [(f"Visitor {label}{n + 1 if n else ''}", f"visitor{n + 1}.{low}@{domain}")
+                  for n in range(visitors)] if isinstance(visitors, int) else list(visitors)
+        t.registrations = [self.registration(t.edition, name=name, email=email) for name, email in people]
+        t.registration = t.registrations[0] if people else None
+        t.code = visitor_services.badge_code(t.registration) if people else None
+        if leads and names and people:
             t.lead = t.capture(t.users["booth_staff"], t.registration)
         if tokens:
             t.tokens = {role: core.create_api_token(user, "scanner") for role, user in t.users.items()}

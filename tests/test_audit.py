@@ -3,6 +3,7 @@ what; nothing in the app edits or deletes entries; only the owner reads the log.
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -23,21 +24,12 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 @pytest.fixture
 def w(make):
-    class World:
-        pass
-
-    w = World()
-    w.edition = make.edition(name="Audit Expo 2025")
-    w.organizer_id = w.edition.organizer_id
-    organizer = db.session.get(Organizer, w.organizer_id)
-    for role in ROLES[:5]:
-        setattr(w, role, make.user(role, organizer, email=f"{role}@audit.example"))
-    w.exhibitor = make.exhibitor(w.edition, "Kettle Works")
-    w.exhibitor_admin = make.user("exhibitor_admin", exhibitor=w.exhibitor, email="admin@kettle.example")
-    w.booth_staff = make.user("booth_staff", exhibitor=w.exhibitor, email="booth@kettle.example")
-    w.visitor = make.registration(w.edition, name="Alice Anders", email="alice@visitor.example")
-    w.lead = onsite.record_scan(w.booth_staff, code=visitor_services.badge_code(w.visitor), kind="lead",
-                                client_scan_id=str(uuid.uuid4())).lead
+    t = make.tenant("Audit", exhibitors=["Kettle Works"], visitors=[("Alice Anders", "alice@visitor.example")],
+                    edition_name="Audit Expo 2025",
+                    emails={**{role: f"{role}@audit.example" for role in ROLES[:5]},
+                            "exhibitor_admin": "admin@kettle.example", "booth_staff": "booth@kettle.example"})
+    w = SimpleNamespace(edition=t.edition, organizer_id=t.organizer.id, exhibitor=t.exhibitor, visitor=t.registration,
+                        lead=t.lead, **t.users)
     db.session.commit()
     return w
 

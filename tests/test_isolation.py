@@ -37,23 +37,18 @@ def lead_scan(user, registration) -> Lead:
 
 @pytest.fixture
 def w(make):
-    """The two-organizer world; every object is reachable as an attribute."""
-    a = SimpleNamespace()
-    a.organizer = make.organizer("Alpha Events")
-    a.edition = make.edition(a.organizer, name="Alpha Expo 2025")
-    a.show = a.edition.show
-    for role in ("owner", "manager", "sales", "onsite", "analyst"):
-        setattr(a, role, make.user(role, a.organizer, email=f"{role}@alpha.example"))
-    a.e1 = make.exhibitor(a.edition, "Kettle Works")
-    a.e2 = make.exhibitor(a.edition, "Lamp House")
-    a.e1_admin = make.user("exhibitor_admin", exhibitor=a.e1, email="admin@kettle.example")
-    a.e1_booth = make.user("booth_staff", exhibitor=a.e1, email="booth@kettle.example")
-    a.e2_admin = make.user("exhibitor_admin", exhibitor=a.e2, email="admin@lamp.example")
-    a.e2_booth = make.user("booth_staff", exhibitor=a.e2, email="booth@lamp.example")
-    a.alice = make.registration(a.edition, name="Alice Anders", email="alice@visitor-a.example")
-    a.arthur = make.registration(a.edition, name="Arthur Amsel", email="arthur@visitor-a.example")
-    a.anna = make.registration(a.edition, name="Anna Abel", email="anna@visitor-a.example")
-    a.anton = make.registration(a.edition, name="Anton Shared", email="shared@example.com")
+    """The two-organizer world (make.tenant); every object is reachable as an attribute."""
+    ta = make.tenant("A", organizer_name="Alpha Events", edition_name="Alpha Expo 2025", leads=False,
+                     exhibitors=["Kettle Works", "Lamp House"],
+                     visitors=[("Alice Anders", "alice@visitor-a.example"), ("Arthur Amsel", "arthur@visitor-a.example"),
+                               ("Anna Abel", "anna@visitor-a.example"), ("Anton Shared", "shared@example.com")],
+                     emails={**{role: f"{role}@alpha.example" for role in ("owner", "manager", "sales", "onsite",
+                                                                           "analyst")},
+                             "exhibitor_admin": "admin@kettle.example", "booth_staff": "booth@kettle.example",
+                             "exhibitor_admin2": "admin@lamp.example", "booth_staff2": "booth@lamp.example"})
+    a = SimpleNamespace(organizer=ta.organizer, edition=ta.edition, show=ta.show, **ta.users)
+    (a.e1, a.e1_admin, a.e1_booth), (a.e2, a.e2_admin, a.e2_booth) = ta.exhibitors
+    a.alice, a.arthur, a.anna, a.anton = ta.registrations
     # Leads: E1's booth staff caught Alice, E1's admin caught Arthur; E2 caught Anna and Alice.
     a.l1 = lead_scan(a.e1_booth, a.alice)
     a.l2 = lead_scan(a.e1_admin, a.arthur)
@@ -61,16 +56,14 @@ def w(make):
     a.l4 = lead_scan(a.e2_admin, a.alice)
     leads_services.update_lead(a.l4, rating="hot", notes="E2-confidential-note", actor_id=a.e2_admin.id)
 
-    b = SimpleNamespace()
-    b.organizer = make.organizer("Beta Fairs")
-    b.edition = make.edition(b.organizer, name="Beta Fair 2025")
-    b.show = b.edition.show
+    tb = make.tenant("B", organizer_name="Beta Fairs", edition_name="Beta Fair 2025", roles=("owner",),
+                     exhibitors=["Bolt Corp"], leads=False,
+                     visitors=[("Bernd Berger", "bernd@visitor-b.example"), ("Bettina Shared", "shared@example.com")],
+                     emails={"owner": "owner@beta.example", "exhibitor_admin": "admin@bolt.example"})
+    b = SimpleNamespace(organizer=tb.organizer, edition=tb.edition, show=tb.show, owner=tb.users["owner"],
+                        exhibitor=tb.exhibitor, admin=tb.users["exhibitor_admin"])
+    b.bernd, b.bettina = tb.registrations
     core.add_category(Scope(b.organizer.id), b.show, "Beta Secret Category")
-    b.owner = make.user("owner", b.organizer, email="owner@beta.example")
-    b.exhibitor = make.exhibitor(b.edition, "Bolt Corp")
-    b.admin = make.user("exhibitor_admin", exhibitor=b.exhibitor, email="admin@bolt.example")
-    b.bernd = make.registration(b.edition, name="Bernd Berger", email="bernd@visitor-b.example")
-    b.bettina = make.registration(b.edition, name="Bettina Shared", email="shared@example.com")
     b.lead = lead_scan(b.admin, b.bernd)
     core.queue_mail(b.organizer.id, "bernd@visitor-b.example", "Beta confidential subject", "body")
     db.session.commit()
