@@ -88,6 +88,7 @@ AUDIT_ACTIONS = {
     "registrations.exported": _l("Registrations exported"),
     "person.merged": _l("Visitors merged"),
     "person.distinct": _l("Visitors marked as different people"),
+    "person.updated": _l("Visitor details changed"),
 }
 AUDIT_FIELDS = {
     "email": _l("Email"), "role": _l("Role"), "exhibitor_id": _l("Exhibitor"), "edition_id": _l("Edition"),
@@ -99,7 +100,8 @@ AUDIT_FIELDS = {
     "category": _l("Category"), "filters": _l("Filters"), "q": _l("Search"), "checked_in": _l("Checked in"),
     "merged_person_id": _l("Merged person"), "other_person_id": _l("Other person"),
     "registration_ids": _l("Registrations"), "merged_name": _l("Merged name"), "merged_email": _l("Merged email"),
-    "merged_phone": _l("Merged phone"), "merged_company": _l("Merged company"),
+    "merged_phone": _l("Merged phone"), "merged_company": _l("Merged company"), "changes": _l("Changes"),
+    "job_title": _l("Job title"),
 }
 AUDIT_CODE_FIELDS = {"from", "to", "role", "source", "rating", "status", "category"}  # values are status codes
 AUDIT_OBJECTS = {
@@ -154,6 +156,10 @@ class AuditLog:
                 return str(_l("yes") if value else _l("no"))
             if isinstance(value, list):
                 return ", ".join(text(key, item) for item in value)
+            if isinstance(value, dict) and key == "changes":  # {field: [old, new]}
+                return "; ".join(f"{name(k)}: {text(k, v[0])} → {text(k, v[1])}"
+                                 if isinstance(v, list) and len(v) == 2 else f"{name(k)}: {text(k, v)}"
+                                 for k, v in value.items())
             if isinstance(value, dict):
                 return "; ".join(f"{name(k)}: {text(k, v)}" for k, v in value.items())
             if key == "fields" and isinstance(value, str):

@@ -55,6 +55,8 @@ def w(make):
           "companies", 4)
     entry(oid, "leads.exported", "2026-06-11T04:00:00Z", w.manager,
           {"exhibitor_id": 2, "rows": 15, "format": "xlsx", "contact_shared": True})
+    entry(oid, "person.updated", "2026-06-11T04:30:00Z", w.manager,
+          {"changes": {"name": ["王伟", "王小伟"], "email": [None, "wxw@example.cn"]}}, "persons", 3)
     entry(oid, "module.own_action", "2026-06-11T05:00:00Z", w.owner, {"note": "备注"})  # no name: its code
     # another organizer's entry, the same day
     other = make.organizer()
@@ -75,8 +77,8 @@ def actions(result) -> list[str]:
 
 def test_newest_first_only_the_own_organizer(w):
     result = log(w)
-    assert result.total == 9
-    assert actions(result)[:2] == ["module.own_action", "leads.exported"]
+    assert result.total == 10
+    assert actions(result)[:3] == ["module.own_action", "person.updated", "leads.exported"]
     assert actions(result)[-1] == "user.login"
     assert result.zone == ZONE
 
@@ -92,11 +94,11 @@ def test_filter_by_dates_in_the_organizer_zone(w):
     assert actions(log(w, since=date(2026, 6, 10), until=date(2026, 6, 10))) == [
         "edition.status", "exhibitor.created", "user.login"]
     assert actions(log(w, until="2026-06-09")) == ["user.login"]
-    assert log(w, since="2026-06-11").total == 5
+    assert log(w, since="2026-06-11").total == 6
     # datetimes are taken as they are
-    assert log(w, since=utc("2026-06-11T03:30:00Z")).total == 2
+    assert log(w, since=utc("2026-06-11T03:30:00Z")).total == 3
     # a bound that is not a date is no bound
-    assert log(w, since="next tuesday", until="").total == 9
+    assert log(w, since="next tuesday", until="").total == 10
 
 
 def test_paging(w):
@@ -109,7 +111,7 @@ def test_paging(w):
     assert (first.total, len(first.items), first.pagination.pages) == (120, 50, 3)
     assert len(last.items) == 20
     assert {e.id for e in first.items}.isdisjoint(e.id for e in last.items)
-    assert log(w, page=99).items == [] and log(w, page=99).total == 129
+    assert log(w, page=99).items == [] and log(w, page=99).total == 130
     assert log(w, per_page=100000).pagination.per_page == 200  # capped, not refused
     assert log(w, page=0, per_page=0).pagination.page == 1
 
@@ -127,6 +129,7 @@ def test_details_in_words(w):
     assert audit_log.details(entries["company.updated"]) == [("Fields", "Name, Website")]
     assert ("Contact shared", "yes") in audit_log.details(entries["leads.exported"])
     assert audit_log.details(entries["module.own_action"]) == [("Note", "备注")]
+    assert audit_log.details(entries["person.updated"]) == [("Changes", "Name: 王伟 → 王小伟; Email: — → wxw@example.cn")]
     assert audit_log.object(entries["exhibitor.created"]) == "Exhibitor #7"
     assert audit_log.when(entries["exhibitor.created"]) == "2026-06-10 10:00:00"
 
@@ -148,7 +151,7 @@ def entry_blocks(page: str) -> list[str]:
 def test_page_reads_like_a_log(app, w):
     page = Browser(app, w.owner).get("/org/audit").get_data(as_text=True)
     blocks = entry_blocks(page)
-    assert len(blocks) == 10  # the owner's sign-in just now, first
+    assert len(blocks) == 11  # the owner's sign-in just now, first
     assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d Signed in user\.login 王芳 owner@log\.example IP 127\.0\.0\.1$",
                     blocks[0])
     exhibitor = next(b for b in blocks if "exhibitor.created" in b)
@@ -161,7 +164,7 @@ def test_page_reads_like_a_log(app, w):
     assert "Failed sign-in" in failed and "no account" in failed and "Email: 张伟@example.cn" in failed
     assert "Times in Asia/Shanghai." in page
     assert "stranger@other.example" not in page
-    assert "1–10 of 10" in page
+    assert "1–11 of 11" in page
 
 
 def test_page_in_chinese(app, w):
@@ -191,7 +194,7 @@ def test_page_filters_and_pages_from_the_query_string(app, w):
     assert 'name="since" value="2026-06-10"' in page
 
     page = browser.get("/org/audit?since=garbage&user=abc&page=x").get_data(as_text=True)
-    assert "1–50 of 70" in page  # 9 + 60 + the owner's sign-in
+    assert "1–50 of 71" in page  # 10 + 60 + the owner's sign-in
 
     page = browser.get("/org/audit?action=no.such.action").get_data(as_text=True)
     assert "No entries match these filters." in page
