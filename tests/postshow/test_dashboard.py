@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from expo.core import services as core
-from expo.core.models import Edition
+from expo.core.models import Edition, Organizer
 from expo.core.scoping import Scope
 from expo.exhibitors import services as exhibitor_services
 from expo.extensions import db
@@ -352,3 +352,30 @@ def test_pace_marks_opening_and_today(app, world, now, marks):
     with app.test_request_context():
         pace = dashboard_charts(dashboard(world, now))["pace"]
     assert [(m["at"], m["label"]) for m in pace["marks"]] == marks
+
+
+def test_dashboard_of_a_new_edition_is_empty_not_broken(app, make):
+    edition = make.edition(status="draft", starts_on=date.today() + timedelta(days=60))
+    owner = make.user("owner", db.session.get(Organizer, edition.organizer_id))
+    db.session.commit()
+
+    html = Browser(app, owner).get(f"/org/editions/{edition.id}").get_data(as_text=True)
+    pace = chart_data(html, "chart-pace")
+    assert pace["series"][0]["data"][0] == 0 and len(pace["series"]) == 1  # no earlier edition: one line
+    assert chart_data(html, "chart-checkins") == {"type": "stack", "categories": [], "series": []}
+    assert chart_data(html, "chart-leads")["categories"] == []
+    assert 'data-empty="No check-ins yet."' in html  # charts.js shows the sentence instead of a blank canvas
+    assert "No earlier edition to compare with." in html
+    assert "Days to opening" in html
+
+
+def test_analyst_reads_the_figures_without_links_to_lists_they_cannot_open(app, world, make):
+    analyst = make.user("analyst", db.session.get(Organizer, world.organizer_id))
+    db.session.commit()
+
+    html = Browser(app, analyst).get(f"/org/editions/{world.this_id}").get_data(as_text=True)
+    assert "chart-pace" in html
+    assert "/registrations" not in html and "/exhibitors" not in html
+    assert "urls" not in chart_data(html, "chart-categories")
+    assert kpi_links(html) == {"vs SZFF 2025": f"/org/editions/{world.this_id}/report",
+                               "Leads": f"/org/editions/{world.this_id}/report#leads-per-exhibitor"}
