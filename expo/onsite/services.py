@@ -234,8 +234,30 @@ def _admit(registration: Registration, scanned_at: datetime) -> str:
 
 
 def scans(scope: Scope, edition: Edition, kind: str, limit: int = 50) -> list[Scan]:
+    """The latest scans of this kind in the scope, newest by the device's scan time first (an offline
+    upload lands among the scans of its moment, not on top)."""
     return list(db.session.scalars(scoped(Scan, scope).where(Scan.edition_id == edition.id, Scan.kind == kind)
-                                   .order_by(Scan.id.desc()).limit(limit)))
+                                   .order_by(Scan.scanned_at.desc(), Scan.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class RecentScan:
+    """A row of the recent-scans strip: the scan and what its scanner may see of the visitor."""
+
+    scan: Scan
+    visitor: dict | None
+
+
+def recent_scans(scope: Scope, edition: Edition, kind: str, limit: int = 10) -> list[RecentScan]:
+    """The latest scans with their visitors as the scanner may see them: entrance staff the name, booth
+    staff what the visitor agreed to share (as in the verdict). Registrations in one query."""
+    rows = scans(scope, edition, kind, limit=limit)
+    ids = {scan.registration_id for scan in rows if scan.registration_id is not None}
+    registrations = {r.id: r for r in db.session.scalars(
+        select(Registration).where(Registration.id.in_(ids), Registration.edition_id == edition.id)
+        .options(joinedload(Registration.person)))} if ids else {}
+    return [RecentScan(scan, ScanOutcome(ScanFacts.of(scan), registrations.get(scan.registration_id)).visitor())
+            for scan in rows]
 
 
 def registration_checkins(scope: Scope, registration: Registration) -> list[Scan]:
