@@ -14,8 +14,8 @@ from ..extensions import db
 SCAN_KIND = Machine("scan_kind", [State("lead", _l("Lead"), "primary", "person-vcard"),
                                    State("checkin", _l("Check-in"), "info", "door-open")])
 SCAN_RESULT = Machine("scan_result", [
-    State("ok", _l("OK"), "success", "check-lg"), State("duplicate", _l("Already scanned"), "warning", "arrow-repeat"),
-    State("refused", _l("Refused"), "danger", "x-lg"),
+    State("ok", _l("Valid"), "success", "check-lg"), State("duplicate", _l("Already scanned"), "warning", "arrow-repeat"),
+    State("refused", _l("Invalid"), "danger", "x-lg"),
 ])
 # Why a badge code is refused, from the cheapest check to the last (see verify_code).
 SCAN_REASON = Machine("scan_reason", [

@@ -89,7 +89,7 @@ def test_register_scan_and_lead_in_browser(app, make, new_page):
     # shortly after the load event, hence the wait)
     staff.wait_for_function("() => document.activeElement && document.activeElement.id === 'code'", timeout=5_000)
     _scan(staff, code, "ok")
-    assert _verdict(staff) == "OK"
+    assert _verdict(staff) == "Valid"
     assert staff.inner_text("#scan-result .who").strip() == VISITOR
     assert VISITOR_COMPANY in staff.inner_text("#scan-result .what")
     verdict_px = float(staff.eval_on_selector("#scan-result .verdict",
@@ -109,7 +109,7 @@ def test_register_scan_and_lead_in_browser(app, make, new_page):
     assert staff.inner_text("#scan-result .who").strip() == VISITOR
 
     _scan(staff, "hello, not a badge!", "refused")
-    assert _verdict(staff) == "Refused"
+    assert _verdict(staff) == "Invalid"
     assert staff.inner_text("#scan-result .reason").strip() == "Not a badge code"
     assert staff.locator("#scan-result .who").count() == 0
 
