@@ -225,19 +225,21 @@ def duplicates():
     return render_template("visitors/duplicates.html", page=page)
 
 
-def _person_ids(*names) -> list[int]:
+def _person_ids(*names) -> list[int] | None:
     try:
         return [int(request.form[name]) for name in names]
     except (KeyError, ValueError):
-        abort(400)
+        return None
 
 
 @bp.route("/org/duplicates/merge", methods=["POST"])
 @require(MANAGE_REGISTRATIONS, organizer=True)
 def merge_duplicates():
-    keep_id, merge_id = _person_ids("keep", "merge")
+    ids = _person_ids("keep", "merge")
     try:
-        kept = services.merge_persons(current_scope(), keep_id, merge_id, actor_id=current_user.id)
+        if ids is None:
+            raise ServiceError(_("No such pair of visitors."))
+        kept = services.merge_persons(current_scope(), *ids, actor_id=current_user.id)
     except ServiceError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -250,9 +252,11 @@ def merge_duplicates():
 @bp.route("/org/duplicates/distinct", methods=["POST"])
 @require(MANAGE_REGISTRATIONS, organizer=True)
 def distinct_persons():
-    person_id, other_id = _person_ids("person", "other")
+    ids = _person_ids("person", "other")
     try:
-        services.mark_distinct(current_scope(), person_id, other_id, actor_id=current_user.id)
+        if ids is None:
+            raise ServiceError(_("No such pair of visitors."))
+        services.mark_distinct(current_scope(), *ids, actor_id=current_user.id)
     except ServiceError as error:
         db.session.rollback()
         flash(str(error), "error")

@@ -370,3 +370,23 @@ def test_staff_without_the_manage_permission_cannot_edit_a_person(app, make):
     assert response.status_code == 403
     db.session.expire_all()
     assert db.session.get(Person, wang.person_id).name == "王伟"
+
+
+def test_merging_another_organizers_visitors_over_http_changes_nothing(app, make):
+    ours = make.edition()
+    manager = make.user("manager", _organizer_of(ours))
+    mine = visitors.register(ours, _data(), send_confirmation=False)
+    theirs = visitors.register(make.edition(), _data(email="wangwei@qq.example.com"), send_confirmation=False)
+    db.session.commit()
+    staff = Browser(app, manager)
+
+    for data in ({"keep": mine.person_id, "merge": theirs.person_id}, {"keep": "x"}, {}):
+        response = staff.post("/org/duplicates/merge", data=data)
+        assert response.status_code == 302 and response.headers["Location"].endswith("/org/duplicates")
+    response = staff.post("/org/duplicates/distinct", data={"person": mine.person_id, "other": theirs.person_id})
+    assert response.status_code == 302
+
+    db.session.expire_all()
+    assert db.session.get(Person, theirs.person_id).merged_into_id is None
+    assert db.session.get(Registration, theirs.id).person_id == theirs.person_id
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action.like("person.%"))) == 0
