@@ -13,8 +13,8 @@ from werkzeug.security import check_password_hash
 from expo.core.models import ApiToken, User
 from expo.extensions import db
 
-from ..conftest import PASSWORD, Browser, csrf_token, field_errors, login, new_scan_id
-from ..test_access import Tenant, build_url
+from ..conftest import PASSWORD, Browser, Tenant, csrf_token, field_errors, login, new_scan_id
+from ..test_access import Side, build_url
 
 
 def signed_in_user_id(client):
@@ -202,10 +202,10 @@ def test_every_post_form_is_in_the_csrf_walk(app):
 
 @pytest.mark.parametrize("endpoint", POST_FORMS)
 def test_form_without_csrf_token_is_refused_and_changes_nothing(app, client, make, endpoint):
-    tenant = Tenant(make, "A")
+    tenant = make.tenant("A", tokens=True)
     db.session.commit()
     rule = next(rule for rule in _post_rules(app) if rule.endpoint == endpoint)
-    url = build_url(app, endpoint, tenant.params(_poster(rule.rule)))
+    url = build_url(app, endpoint, Side.of(tenant).params(_poster(rule.rule)))
     who = _poster(url)
     if who != "anonymous":
         login(client, tenant.users[who])
