@@ -1,16 +1,18 @@
 """Companies and exhibitors: adding an exhibitor to an edition, its profile and its staff."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..core.models import Edition, User
+from ..core.paging import Page, paginate
 from ..core.scoping import Scope, scoped
 from ..core.services import ServiceError, audit, create_user, move_status
 from ..extensions import db
-from .models import EXHIBITOR_STATUS, EXHIBITOR_STATUSES, Company, Exhibitor
+from .models import EXHIBITOR_STATUS, EXHIBITOR_STATUSES, PARTICIPATING_STATUSES, Company, Exhibitor
 
 
 def find_or_create_company(scope: Scope, name: str, **fields) -> Company:
@@ -87,6 +89,50 @@ def update_company(company: Company, values: dict, *, actor_id: int) -> list[str
 def exhibitors(scope: Scope, edition: Edition) -> list[Exhibitor]:
     return list(db.session.scalars(scoped(Exhibitor, scope).join(Company).where(Exhibitor.edition_id == edition.id)
                                    .order_by(Company.name)))
+
+
+@dataclass
+class ExhibitorList:
+    """One page of an edition's exhibitors (filtered, sorted) and the edition's figures beside it."""
+
+    page: Page
+    total: int  # the edition's exhibitors, unfiltered
+    by_status: dict[str, int]
+    area_sold: Decimal  # m² of the exhibitors taking part
+
+    @property
+    def signed(self) -> int:
+        return sum(self.by_status.get(s, 0) for s in PARTICIPATING_STATUSES)
+
+    @property
+    def in_pipeline(self) -> int:
+        return sum(self.by_status.get(s, 0) for s in ("prospect", "contacted", "negotiating"))
+
+
+EXHIBITOR_SORTS = {"company": (Company.name,), "booth": (Exhibitor.hall, Exhibitor.stand), "status": (Exhibitor.status,),
+                   "area": (Exhibitor.area_m2,)}
+
+
+def exhibitor_list(scope: Scope, edition: Edition, *, statuses=(), search: str = "", sort: str = "company",
+                   page: int = 1, per_page: int = 25) -> ExhibitorList:
+    base = scoped(Exhibitor, scope).join(Company).where(Exhibitor.edition_id == edition.id)
+    stmt = base
+    statuses = [s for s in statuses if s in EXHIBITOR_STATUS]
+    if statuses:
+        stmt = stmt.where(Exhibitor.status.in_(statuses))
+    search = search.strip()[:100]
+    if search:
+        like = f"%{search.lower()}%"
+        stmt = stmt.where(func.lower(Company.name).like(like) | func.lower(Exhibitor.hall + "-" + Exhibitor.stand).like(like))
+    columns = EXHIBITOR_SORTS.get(sort.lstrip("-"), EXHIBITOR_SORTS["company"])
+    order = [c.desc() if sort.startswith("-") else c.asc() for c in columns]
+    page_ = paginate(stmt.order_by(*order, Exhibitor.id), page=page, per_page=per_page)
+    counts = dict(db.session.execute(scoped(Exhibitor, scope, Exhibitor.status, func.count(Exhibitor.id))
+                                     .where(Exhibitor.edition_id == edition.id).group_by(Exhibitor.status)).all())
+    area = db.session.scalar(scoped(Exhibitor, scope, func.coalesce(func.sum(Exhibitor.area_m2), 0))
+                             .where(Exhibitor.edition_id == edition.id,
+                                    Exhibitor.status.in_(PARTICIPATING_STATUSES)))
+    return ExhibitorList(page_, sum(counts.values()), counts, Decimal(area or 0))
 
 
 def set_status(exhibitor: Exhibitor, status: str, *, actor_id: int | None = None) -> None:

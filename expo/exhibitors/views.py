@@ -6,6 +6,7 @@ from flask_login import current_user
 from ..core.permissions import has_permission
 from ..core.auth import current_scope, edition_scoped, require
 from ..core.forms import choices
+from ..core.paging import page_number, page_size
 from ..core.scoping import get_in_edition_or_404
 from ..core.services import ServiceError
 from ..core.templating import label
@@ -40,8 +41,12 @@ def edition_exhibitors():
         else:
             flash(_("Exhibitor added; its admin can sign in now."), "success")
             return redirect(url_for("exhibitors.edition_exhibitors"))
+    listing = services.exhibitor_list(scope, edition, statuses=request.args.getlist("status"),
+                                      search=request.args.get("q", ""), sort=request.args.get("sort", "company"),
+                                      page=page_number(request.args.get("page")),
+                                      per_page=page_size(request.args.get("per_page")))
     return render_template("exhibitors/list.html", edition=edition, form=form, statuses=EXHIBITOR_STATUS,
-                           exhibitors=services.exhibitors(scope, edition))
+                           listing=listing)
 
 
 @bp.route("/org/editions/<int:edition_id>/exhibitors/<int:exhibitor_id>/status", methods=["POST"])

@@ -15,14 +15,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.registry import registry
+from ..core.paging import PAGE_SIZES, Page  # noqa: F401  (PAGE_SIZES: the list's choices)
 from ..core.scoping import Scope, scoped
 from ..core.services import audit
 from ..core.tabular import csv_text, write_xlsx
 from ..extensions import db
 from .models import REGISTRATION_SOURCE, REGISTRATION_STATUS, VISITOR_CATEGORY, Person, Registration
-from .persons import Page, phone_key
+from .persons import phone_key
 
-PAGE_SIZES = (25, 50, 100)
 EXPORT_FORMATS = ("xlsx", "csv")
 CHECKED_IN_HOOK = "checked_in_registrations"
 _display_name = func.coalesce(func.nullif(Registration.name_as_given, ""), Person.name)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from math import ceil
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
@@ -14,6 +13,7 @@ from sqlalchemy import and_, exists, func, literal, select, union_all, update
 from sqlalchemy.orm import aliased, selectinload
 
 from ..core.models import Edition
+from ..core.paging import Page
 from ..core.scoping import Scope
 from ..core.services import ServiceError, audit, normalize_email
 from ..extensions import db
@@ -92,47 +92,6 @@ class DuplicatePair:
     def reason_labels(self) -> list[str]:
         return [str(DUPLICATE_REASONS[r]) for r in self.reasons]
 
-
-@dataclass
-class Page:
-    """One page of a list: what the pager component reads (page, pages, per_page, total, items, iter_pages)."""
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page)) if self.per_page else 1
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    def iter_pages(self, *, left_edge=2, left_current=2, right_current=4, right_edge=2):
-        """Page numbers to link, with None where a gap ("…") goes."""
-        pages_end = self.pages + 1
-        if pages_end == 1:
-            return
-        left_end = min(1 + left_edge, pages_end)
-        yield from range(1, left_end)
-        if left_end == pages_end:
-            return
-        mid_start = max(left_end, self.page - left_current)
-        mid_end = min(self.page + right_current + 1, pages_end)
-        if mid_start - left_end > 0:
-            yield None
-        yield from range(mid_start, mid_end)
-        if mid_end == pages_end:
-            return
-        right_start = max(mid_end, pages_end - right_edge)
-        if right_start - mid_end > 0:
-            yield None
-        yield from range(right_start, pages_end)
 
     def __iter__(self):
         return iter(self.items)
