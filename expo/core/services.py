@@ -39,6 +39,7 @@ from .models import (
     Show,
     User,
 )
+from .paging import PAGE_SIZES, page_number, paginate
 from .scoping import Scope, scoped
 
 
@@ -112,7 +113,7 @@ AUDIT_OBJECTS = {
 
 class AuditLog:
     """One page of the audit log with what its page needs: the entries (``items``, ``total``, and the
-    paging of ``pagination``), the zone its times are shown in, and the choices of its filters."""
+    paging of ``pagination``, a core.paging.Page), the zone its times are shown in, and the choices of its filters."""
 
     def __init__(self, pagination, zone: str, users: list[User], actions: list[str]):
         self.pagination = pagination
@@ -214,8 +215,7 @@ def audit_log(scope: Scope, *, user_id: int | None = None, action: str | None = 
     if end is not None:
         stmt = stmt.where(AuditEntry.at < end)
     stmt = stmt.options(selectinload(AuditEntry.user)).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-    pagination = db.paginate(stmt, page=max(1, page or 1), per_page=min(max(1, per_page or 50), 200),
-                             max_per_page=200, error_out=False)
+    pagination = paginate(stmt, page=page_number(page), per_page=per_page if per_page in PAGE_SIZES else 50)
     users = list(db.session.scalars(scoped(User, scope).order_by(User.name, User.email)))
     actions = list(db.session.scalars(scoped(AuditEntry, scope, AuditEntry.action).distinct()))
     return AuditLog(pagination, zone, users, actions)
