@@ -1,20 +1,24 @@
 """Leads: capture (called by the on-site scan path), rating and notes, the exhibitor's lists and exports."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from ..core.db import insert_unless_exists
+from ..core.paging import Page, paginate
 from ..core.permissions import has_permission
 from ..core.scoping import Scope, scoped
 from ..core.services import ServiceError, audit
 from ..core.tabular import csv_text, write_xlsx
 from ..core.templating import state
 from ..extensions import db
+from ..visitors.models import Registration
 from ..visitors.services import visible_to_exhibitor
 from . import VIEW_ALL_LEADS
 from .models import LEAD_RATING, LEAD_RATINGS, Lead
@@ -42,14 +46,45 @@ def capture_lead(exhibitor, registration, user, scanned_at: datetime) -> tuple[i
     return lead_id, "ok"
 
 
-def leads_for(user, *, limit: int | None = None) -> list[Lead]:
+def _visible_leads(user, *columns):
     """The leads this exhibitor user may see: all of the exhibitor's, or only their own captures."""
-    stmt = scoped(Lead, Scope.of(user)).order_by(Lead.last_scanned_at.desc())
+    stmt = scoped(Lead, Scope.of(user), *columns)
     if not has_permission(user, VIEW_ALL_LEADS):
         stmt = stmt.where(Lead.captured_by_id == user.id)
+    return stmt
+
+
+def leads_for(user, *, limit: int | None = None) -> list[Lead]:
+    stmt = _visible_leads(user).options(joinedload(Lead.registration).joinedload(Registration.person)) \
+        .order_by(Lead.last_scanned_at.desc())
     if limit:
         stmt = stmt.limit(limit)
     return list(db.session.scalars(stmt))
+
+
+@dataclass
+class LeadList:
+    page: Page  # items: (lead, what the exhibitor may see of the visitor)
+    by_rating: dict[str, int]  # rating code, or "none" -> leads
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_rating.values())
+
+
+def lead_list(user, *, rating: str = "", page: int = 1, per_page: int = 25) -> LeadList:
+    """One page of the leads the user may see, newest scan first, optionally of one rating ("none": unrated)."""
+    stmt = _visible_leads(user)
+    if rating == "none":
+        stmt = stmt.where(Lead.rating.is_(None))
+    elif rating in LEAD_RATING:
+        stmt = stmt.where(Lead.rating == rating)
+    stmt = stmt.options(joinedload(Lead.registration).joinedload(Registration.person)) \
+        .order_by(Lead.last_scanned_at.desc(), Lead.id.desc())
+    page_ = paginate(stmt, page=page, per_page=per_page)
+    page_.items = [(lead, lead_contact(lead)) for lead in page_.items]
+    counts = db.session.execute(_visible_leads(user, Lead.rating, func.count(Lead.id)).group_by(Lead.rating)).all()
+    return LeadList(page_, {rating or "none": n for rating, n in counts})
 
 
 def lead_visible_to(user, lead: Lead) -> bool:

@@ -1,11 +1,12 @@
 """The exhibitor's leads: the list, one lead's rating and notes, the export."""
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask import abort, Blueprint, redirect, render_template, request, Response, url_for
 from flask_login import current_user
 
 from ..core.auth import current_scope, require
 from ..core.forms import choices
+from ..core.paging import page_number, page_size
 from ..core.scoping import get_scoped_or_404
 from ..core.services import ServiceError
 from ..core.tabular import XLSX_MIMETYPE
@@ -22,9 +23,10 @@ bp = Blueprint("leads", __name__)
 @bp.route("/portal/leads")
 @require(VIEW_LEADS, exhibitor=True)
 def leads():
-    exhibitor = current_user.exhibitor
-    rows = [(lead, services.lead_contact(lead)) for lead in services.leads_for(current_user)]
-    return render_template("leads/list.html", exhibitor=exhibitor, leads=rows)
+    listing = services.lead_list(current_user, rating=request.args.get("rating", ""),
+                                 page=page_number(request.args.get("page")),
+                                 per_page=page_size(request.args.get("per_page")))
+    return render_template("leads/list.html", exhibitor=current_user.exhibitor, listing=listing)
 
 
 @bp.route("/portal/leads/<int:lead_id>", methods=["GET", "POST"])
