@@ -43,6 +43,7 @@ HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 EDITION = "->/org/editions/{edition_id}"
 REG = "->/org/editions/{edition_id}/registrations/{registration_id}"
 EXHIBITORS = "->/org/editions/{edition_id}/exhibitors"
+DUP = "->/org/duplicates"
 
 # fmt: off
 #                                             anonymous   owner    manager  sales    onsite   analyst  exh.admin  booth_staff
@@ -84,8 +85,9 @@ EXPECTED = {
     ("visitors.registrations_xlsx", "GET"):     ("login" , "200"   , "200"   , "403"   , "403"   , "403"   , "403"   , "403"),
     ("visitors.registrations_csv", "GET"):      ("login" , "200"   , "200"   , "403"   , "403"   , "403"   , "403"   , "403"),
     ("visitors.duplicates", "GET"):             ("login" , "200"   , "200"   , "403"   , "200"   , "403"   , "403"   , "403"),
-    ("visitors.merge_duplicates", "POST"):      ("login" , "400"   , "400"   , "403"   , "400"   , "403"   , "403"   , "403"),
-    ("visitors.distinct_persons", "POST"):      ("login" , "400"   , "400"   , "403"   , "400"   , "403"   , "403"   , "403"),
+    ("visitors.merge_duplicates", "POST"):      ("login",  DUP,      DUP,      "403",    DUP,      "403",    "403",    "403"),
+    ("visitors.distinct_persons", "POST"):      ("login",  DUP,      DUP,      "403",    DUP,      "403",    "403",    "403"),
+    ("visitors.edit_person", "POST"):           ("login" , "200"   , "200"   , "403"   , "200"   , "403"   , "403"   , "403"),
     ("visitors.print_badge", "GET"):           ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
     ("visitors.reissue_badge", "POST"):        ("login",  REG,      REG,      "403",    REG,      "403",    "403",     "403"),
     ("visitors.cancel_registration", "POST"):  ("login",  REG,      REG,      "403",    REG,      "403",    "403",     "403"),
@@ -138,7 +140,7 @@ def _cases():
 ENDPOINTS_WITH_IDS = {"core.revoke_token", "core.show", "core.new_edition", "core.edition",
                       "exhibitors.edition_exhibitors", "exhibitors.exhibitor_status",
                       "visitors.registrations", "visitors.registration", "visitors.registrations_xlsx",
-                      "visitors.registrations_csv",
+                      "visitors.registrations_csv", "visitors.edit_person",
                       "visitors.print_badge", "visitors.reissue_badge", "visitors.cancel_registration",
                       "onsite.checkin", "leads.lead",
                       "postshow.report", "postshow.dashboard_json"}

@@ -20,5 +20,6 @@ MODULE = Module(
         NavEntry("onsite.checkin", _l("Entrance check-in"), "edition", CHECK_IN, icon="door-open", order=40),
         NavEntry("onsite.scanner", _l("Scan badges"), "exhibitor", SCAN_LEADS, icon="qr-code-scan", order=20),
     ),
-    hooks={"registration_panels": "expo.onsite.views:checkin_panel"},
+    hooks={"registration_panels": "expo.onsite.views:checkin_panel",
+           "checked_in_registrations": "expo.onsite.services:checked_in_registrations"},
 )
