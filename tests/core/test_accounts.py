@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -132,9 +133,11 @@ def test_without_next_the_user_lands_on_their_home(app, client, make):
 
 # --- CSRF on every form --------------------------------------------------------------------------
 
-def _form_data(tenant: Tenant) -> dict[str, dict]:
-    """For every form the app accepts by POST: data that, sent with a CSRF token, changes the database."""
+def _form_data(tenant: Tenant, twin) -> dict[str, dict]:
+    """For every form the app accepts by POST: data that, sent with a CSRF token, changes the database.
+    ``twin``: a registration of another person, at another edition (a merge candidate)."""
     n = uuid.uuid4().hex[:8]
+    pair = {"keep": str(tenant.registration.person_id), "merge": str(twin.person_id)}
     return {
         "core.login": {"email": tenant.users["owner"].email, "password": PASSWORD},
         "core.logout": {},
@@ -158,6 +161,10 @@ def _form_data(tenant: Tenant) -> dict[str, dict]:
                               "category": "buyer", "consent": "y", "share_with_exhibitors": "y"},
         "visitors.reissue_badge": {},
         "visitors.cancel_registration": {},
+        "visitors.edit_person": {"name": "Forged Name", "email": f"forged.person.{n}@example.com", "phone": "",
+                                 "company": "Forged Co", "job_title": "", "country": "CN"},
+        "visitors.merge_duplicates": pair,
+        "visitors.distinct_persons": {"person": pair["keep"], "other": pair["merge"]},
         "onsite.scanner": {"code": tenant.code, "client_scan_id": str(uuid.uuid4())},
         "onsite.checkin": {"code": tenant.code, "client_scan_id": str(uuid.uuid4()), "gate": "North"},
         "leads.lead": {"rating": "hot", "notes": "forged note"},
@@ -169,6 +176,7 @@ POST_FORMS = ("core.login", "core.logout", "core.profile", "core.revoke_token", 
               "core.new_edition", "core.edition", "exhibitors.edition_exhibitors", "exhibitors.exhibitor_status",
               "exhibitors.portal",
               "exhibitors.staff", "visitors.register", "visitors.reissue_badge", "visitors.cancel_registration",
+              "visitors.edit_person", "visitors.merge_duplicates", "visitors.distinct_persons",
               "onsite.scanner", "onsite.checkin", "leads.lead")
 
 
@@ -203,13 +211,16 @@ def test_every_post_form_is_in_the_csrf_walk(app):
 @pytest.mark.parametrize("endpoint", POST_FORMS)
 def test_form_without_csrf_token_is_refused_and_changes_nothing(app, client, make, endpoint):
     tenant = make.tenant("A", tokens=True)
+    later = make.edition(tenant.organizer, show=tenant.show, starts_on=date.today() + timedelta(days=400))
+    twin = make.registration(later, name=tenant.registration.person.name, email="twin@example.com",
+                             company=tenant.registration.person.company)
     db.session.commit()
     rule = next(rule for rule in _post_rules(app) if rule.endpoint == endpoint)
     url = build_url(app, endpoint, Side.of(tenant).params(_poster(rule.rule)))
     who = _poster(url)
     if who != "anonymous":
         login(client, tenant.users[who])
-    data = _form_data(tenant)[endpoint]
+    data = _form_data(tenant, twin)[endpoint]
     client.get("/login")  # a session exists, so the token is missing rather than the session
     before = database_snapshot()
 
