@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select
 from ..core.demo import DEMO_DOMAIN, DemoRegistration, DemoWorld, cn_name, company_names, en_name, weighted
 from ..extensions import db
 from .models import Person, Registration, registration_interests
+from .persons import name_key, phone_key
 
 JOBS_CN = ["采购经理", "总经理", "设计师", "采购总监", "店长", "项目经理", "销售经理"]
 JOBS_EN = ["Purchasing Manager", "CEO", "Interior Designer", "Buyer", "Store Owner", "Project Manager", "Importer"]
@@ -49,10 +50,11 @@ def _insert_people(world: DemoWorld, offset: int, count: int, created: datetime)
         chinese = rng.random() < 0.65
         email = f"visitor{n}@{'example.cn' if chinese else DEMO_DOMAIN}"
         phone = f"+86 13{rng.randrange(10**8, 10**9)}" if chinese else f"+49 15{rng.randrange(10**7, 10**8)}"
-        rows.append({"organizer_id": world.organizer.id, "name": cn_name(rng) if chinese else en_name(rng),
-                     "email": email, "email_key": email, "phone": phone,
-                     "phone_key": "".join(ch for ch in phone if ch.isdigit()),
-                     "company": rng.choice(company_names(rng, 1)) if rng.random() < 0.85 else "",
+        name = cn_name(rng) if chinese else en_name(rng)
+        company = rng.choice(company_names(rng, 1)) if rng.random() < 0.85 else ""
+        rows.append({"organizer_id": world.organizer.id, "name": name,
+                     "email": email, "email_key": email, "phone": phone, "phone_key": phone_key(phone),
+                     "name_key": name_key(name, company), "company": company,
                      "job_title": rng.choice(JOBS_CN if chinese else JOBS_EN),
                      "country": "CN" if chinese else rng.choice(COUNTRIES), "created_at": created,
                      "updated_at": created})
