@@ -105,9 +105,8 @@ class ScanOutcome:
         reg = self.registration
         if reg is None or self.facts.result == "refused" and self.facts.reason != "not_admitted":
             return None
-        if self.facts.kind == "checkin":
-            person = reg.person
-            return {"name": person.name, "company": person.company, "category": reg.category, "shared": True}
+        if self.facts.kind == "checkin":  # the name as the visitor gave it for this edition, as on the badge
+            return {"name": reg.visitor_name, "company": reg.visitor_company, "category": reg.category, "shared": True}
         return visible_to_exhibitor(reg)
 
 
