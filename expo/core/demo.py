@@ -48,6 +48,9 @@ EN_COMPANY_C = ["Co., Ltd.", "GmbH", "Inc.", "Ltd.", "S.p.A.", "B.V.", "Group"]
 ROLE_ACCOUNTS = [("owner", "Olivia Owner 欧主管"), ("manager", "Mark Manager 马经理"), ("sales", "Sally Sales 沙销售"),
                  ("onsite", "Oscar Onsite 欧现场"), ("analyst", "Ann Analyst 安分析")]
 
+DEMO_DESCRIPTION = ("深圳国际家具展：家具、家居、照明与材料机械的年度盛会，专业买家与全球展商在此洽谈合作。"
+                    "\nThe Shenzhen International Furniture Fair: furniture, home textiles, lighting, materials and "
+                    "machinery — the year's meeting place of professional buyers and exhibitors from around the world.")
 DEMO_CONSENT = ("我同意主办方为举办本届展会、入场核验及邀请我参加下届展会而保存和使用我的登记信息；我可随时要求查阅或删除我的数据。"
                 " / I agree that the organizer stores and uses my registration data to run this show, to admit me "
                 "at the entrance and to invite me to its next editions. I can ask for my data or its erasure at any "
@@ -191,4 +194,4 @@ def contribute(world: DemoWorld) -> None:
         world.editions.append(core.create_edition(
             world.scope, world.show, f"SZIFF {start.year}", start, start + timedelta(days=SHOW_DAYS - 1),
             venue="Shenzhen World Exhibition & Convention Center 深圳国际会展中心", timezone=DEMO_ZONE,
-            status="live" if back == 0 else "closed", consent_text=DEMO_CONSENT))
+            status="live" if back == 0 else "closed", consent_text=DEMO_CONSENT, description=DEMO_DESCRIPTION))

@@ -30,6 +30,7 @@ class EditionForm(FlaskForm):
     starts_on = DateField(_l("First day"), validators=[DataRequired()])
     ends_on = DateField(_l("Last day"), validators=[DataRequired()])
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=300)])
+    description = TextAreaField(_l("Description on the public show page"), validators=[Optional(), Length(max=5000)])
     timezone = StringField(_l("Time zone"), default="Asia/Shanghai", validators=[DataRequired(), Length(max=64)])
     consent_text = TextAreaField(_l("Consent text shown to visitors"), validators=[Optional()])
 

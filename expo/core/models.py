@@ -134,6 +134,7 @@ class Edition(db.Model):
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     venue: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")  # the public show page's text
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     status: Mapped[str] = mapped_column(String(20), default="draft")
     consent_text: Mapped[str] = mapped_column(Text, default="")

@@ -39,7 +39,7 @@ from .models import (
     Show,
     User,
 )
-from .paging import PAGE_SIZES, page_number, paginate
+from .paging import PAGE_SIZES, Page, page_number, paginate
 from .scoping import Scope, scoped
 
 
@@ -356,7 +356,8 @@ def _unique_edition_slug(base: str) -> str:
 
 
 def create_edition(scope: Scope, show: Show, name: str, starts_on: date, ends_on: date, *, venue: str = "",
-                   timezone: str = "UTC", consent_text: str = "", status: str = "draft") -> Edition:
+                   timezone: str = "UTC", consent_text: str = "", status: str = "draft",
+                   description: str = "") -> Edition:
     if show.organizer_id != scope.organizer_id:
         raise ServiceError(_l("No such show."))
     if ends_on < starts_on:
@@ -370,6 +371,7 @@ def create_edition(scope: Scope, show: Show, name: str, starts_on: date, ends_on
     private, public = badge_codes.generate_keypair()
     edition = Edition(organizer_id=scope.organizer_id, show=show, name=name.strip(), starts_on=starts_on,
                       ends_on=ends_on, venue=venue.strip(), timezone=timezone, status=status,
+                      description=description.strip(),
                       consent_text=consent_text or DEFAULT_CONSENT, consent_version="1",
                       slug=_unique_edition_slug(f"{show.slug}-{starts_on.year}"),
                       signing_key=private, verify_key=public)
@@ -510,3 +512,8 @@ def deliver_mail(message: MailMessage, smtp_url: str | None, sender: str) -> Non
 
 def outbox(scope: Scope, limit: int = 100) -> list[MailMessage]:
     return list(db.session.scalars(scoped(MailMessage, scope).order_by(MailMessage.id.desc()).limit(limit)))
+
+
+def outbox_page(scope: Scope, *, page: int = 1, per_page: int = 25) -> Page:
+    """The outbox, newest first, one page at a time."""
+    return paginate(scoped(MailMessage, scope).order_by(MailMessage.id.desc()), page=page, per_page=per_page)

@@ -9,6 +9,7 @@ from . import MANAGE_SHOWS, VIEW_AUDIT, VIEW_OUTBOX, services
 from .auth import client_ip, current_scope, edition_scoped, require
 from .forms import CategoryForm, EditionForm, LoginForm, ShowForm, StatusForm, TokenForm, choices
 from .models import EDITION_STATUS, Category, Show
+from .paging import page_number, page_size
 from .permissions import has_permission
 from .registry import registry
 from .scoping import get_scoped_or_404
@@ -138,6 +139,7 @@ def new_edition(show_id):
         try:
             edition = services.create_edition(scope, show, form.name.data, form.starts_on.data, form.ends_on.data,
                                               venue=form.venue.data or "", timezone=form.timezone.data.strip(),
+                                              description=form.description.data or "",
                                               consent_text=form.consent_text.data or "")
         except services.ServiceError as error:
             getattr(form, error.field or "name").errors.append(str(error))
@@ -179,7 +181,9 @@ def audit_log():
 @bp.route("/org/outbox")
 @require(VIEW_OUTBOX, organizer=True)
 def outbox():
-    return render_template("core/outbox.html", messages=services.outbox(current_scope()))
+    page = services.outbox_page(current_scope(), page=page_number(request.args.get("page")),
+                                per_page=page_size(request.args.get("per_page")))
+    return render_template("core/outbox.html", messages=page.items, page=page)
 
 
 @bp.route("/healthz")

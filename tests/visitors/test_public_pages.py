@@ -16,7 +16,7 @@ from expo.core.scoping import Scope
 from expo.extensions import db
 from expo.visitors.models import Registration
 
-from ..conftest import csrf_token, login
+from ..conftest import Browser, csrf_token, login
 
 WECHAT_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
              "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN")
@@ -192,3 +192,22 @@ def test_mail_links_use_public_url_when_it_is_set(app, client, shows, monkeypatc
     mail = _mail_to("xiaoming@example.cn")
     assert f"https://expo.example.com/r/{key}" in mail.body_text
     assert "localhost:8080" not in mail.body_text
+
+
+def test_the_organizers_description_shows_on_the_front_door_and_the_show_page(app, client, make):
+    owner = make.user("owner")
+    show_id = make.edition(owner.organizer).show_id
+    db.session.commit()
+    browser = Browser(app, owner)
+    response = browser.post(f"/org/shows/{show_id}/editions/new", data={
+        "name": "SZIFF 2027", "starts_on": "2027-03-18", "ends_on": "2027-03-21", "venue": "深圳国际会展中心",
+        "timezone": "Asia/Shanghai", "description": "家具行业的年度盛会。\nThe furniture trade's meeting place."})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    edition_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    browser.post(f"/org/editions/{edition_id}", data={"status": "registration_open"})
+    db.session.expire_all()
+    from expo.core.models import Edition
+
+    slug = db.session.get(Edition, edition_id).slug
+    assert "家具行业的年度盛会。" in client.get("/").get_data(as_text=True)
+    assert "The furniture trade&#39;s meeting place." in client.get(f"/e/{slug}").get_data(as_text=True)
