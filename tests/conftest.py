@@ -8,9 +8,13 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import flask_babel
 import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select, text
@@ -23,6 +27,7 @@ from expo.extensions import db
 from expo.visitors import services as visitor_services
 
 PASSWORD = "correct-horse-9"
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "expo" / "translations"
 ORGANIZER_ROLES = ("owner", "manager", "sales", "onsite", "analyst")
 core.PASSWORD_METHOD = "pbkdf2:sha256:1000"  # hashing strength is not what these tests are about
 
@@ -205,6 +210,41 @@ class Tenant:
                                      client_scan_id=new_scan_id())
         assert outcome.result == "ok", outcome.reason
         return outcome.lead
+
+
+def compile_catalogues() -> list[Path]:
+    """Compile every messages.po whose .mo is missing or stale; return the .mo files written."""
+    written = []
+    for po in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=po.parent.parent.name)
+        partial = mo.with_name(f".{mo.name}.{os.getpid()}.tmp")
+        with partial.open("wb") as f:
+            write_mo(f, catalog)
+        os.replace(partial, mo)  # atomic: a concurrent reader sees the old or the new file, never half of one
+        written.append(mo)
+    return written
+
+
+@pytest.fixture
+def fresh_translations(app):
+    """The compiled catalogue on disk, and no translations cached by Flask-Babel from before it was there."""
+    compile_catalogues()
+    with app.test_request_context():
+        flask_babel.get_domain().cache.clear()
+        flask_babel.refresh()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where browser tests put their screenshots: $EXPO_SCREENSHOTS (to look at them, or for docs/), else a
+    temporary folder."""
+    folder = Path(os.environ.get("EXPO_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture

@@ -29,9 +29,7 @@ from flask import url_for
 
 from expo.core import services as core
 from expo.extensions import db
-from expo.onsite import services as onsite
 from expo.onsite.models import Scan
-from expo.visitors import services as visitor_services
 
 from .conftest import Factory, csrf_token, empty_database, login
 

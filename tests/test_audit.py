@@ -2,9 +2,8 @@
 what; nothing in the app edits or deletes entries; only the owner reads the log."""
 from __future__ import annotations
 
-import uuid
-from types import SimpleNamespace
 from datetime import datetime, timezone
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,8 +11,6 @@ from sqlalchemy import select
 
 from expo.core.models import AuditEntry, Organizer, User
 from expo.extensions import db
-from expo.onsite import services as onsite
-from expo.visitors import services as visitor_services
 from expo.visitors.models import Registration
 
 from .conftest import Browser, csrf_token

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-import flask_babel
 import pytest
 from wcwidth import wcswidth
 
@@ -13,22 +12,13 @@ from expo.cli import main
 from expo.extensions import db
 from expo.leads import services as lead_services
 
-from .test_i18n import compile_catalogues
-
 CHINESE_EXHIBITORS = ["深圳宏达家具有限公司", "佛山金雅家居有限公司", "东莞森林木业实业有限公司"]
 CELL = re.compile(r"\S+(?: \S+)*")  # a cell: text with single spaces inside; columns are two or more apart
 
 
-@pytest.fixture
-def _translations(app):
-    compile_catalogues()
-    with app.test_request_context():
-        flask_babel.get_domain().cache.clear()
-        flask_babel.refresh()
-
 
 @pytest.fixture
-def edition(make, _translations):
+def edition(make, fresh_translations):
     edition = make.edition()
     exhibitors = [make.exhibitor(edition, name) for name in CHINESE_EXHIBITORS]
     exhibitors.append(make.exhibitor(edition, "Nordic Furniture GmbH"))

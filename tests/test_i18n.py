@@ -8,52 +8,31 @@ The compiled catalogue (.mo) is not in git (`make translations` builds it). So t
 on a fresh clone, it compiles any catalogue whose .mo is missing or older than its .po, at import time:
 pytest imports every test module while collecting, before the first test of the session makes a request,
 so no request of any test can load (and Flask-Babel cache for the whole process) a missing catalogue.
-The `_fresh_translations` fixture compiles again and empties Flask-Babel's cache, for runs where the
+The `fresh_translations` fixture compiles again and empties Flask-Babel's cache, for runs where the
 catalogue changed after collection.
 """
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from pathlib import Path
 
-import flask_babel
-import pytest
 from babel import Locale
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from expo.extensions import db
 
+from .conftest import TRANSLATIONS, compile_catalogues
+
 ROOT = Path(__file__).resolve().parent.parent
-TRANSLATIONS = ROOT / "expo" / "translations"
 CHINESE = str(Locale.parse("zh_CN"))  # "zh_Hans_CN": the folder Flask-Babel reads for the app's "zh_CN"
 PO_FILE = TRANSLATIONS / CHINESE / "LC_MESSAGES" / "messages.po"
 # The keywords of `make extract`: babel's defaults (_, gettext, ngettext, ...) plus the lazy forms.
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 # A printf-style conversion: %(name)s, %d, %.1f ... (%% is a literal percent sign, not a placeholder).
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa%]")
-
-
-def compile_catalogues() -> list[Path]:
-    """Compile every messages.po whose .mo is missing or stale; return the .mo files written."""
-    written = []
-    for po in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
-        mo = po.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
-            continue
-        with po.open("rb") as f:
-            catalog = read_po(f, locale=po.parent.parent.name)
-        partial = mo.with_name(f".{mo.name}.{os.getpid()}.tmp")
-        with partial.open("wb") as f:
-            write_mo(f, catalog)
-        os.replace(partial, mo)  # atomic: a concurrent reader sees the old or the new file, never half of one
-        written.append(mo)
-    return written
-
 
 compile_catalogues()
 
@@ -74,15 +53,6 @@ def _placeholders(text: str) -> Counter:
 def _forms(message) -> list[str]:
     return list(message) if isinstance(message, (tuple, list)) else [message]
 
-
-@pytest.fixture
-def _fresh_translations(app):
-    """Compiled catalogue on disk, and no translations cached by Flask-Babel from before it was there."""
-    compile_catalogues()
-    with app.test_request_context():
-        flask_babel.get_domain().cache.clear()
-        flask_babel.refresh()
-    yield
 
 
 # --- the catalogue --------------------------------------------------------------------------------
@@ -153,7 +123,7 @@ def _login_page(app, **headers) -> str:
     return response.get_data(as_text=True)
 
 
-def test_login_page_follows_the_browser_language(app, _fresh_translations):
+def test_login_page_follows_the_browser_language(app, fresh_translations):
     chinese = _login_page(app, **{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
     assert '<html lang="zh-CN">' in chinese and "<strong>中文</strong>" in chinese
     assert "<h1>登录</h1>" in chinese  # "Sign in", from the template
@@ -166,13 +136,13 @@ def test_login_page_follows_the_browser_language(app, _fresh_translations):
     assert "登录" not in english
 
 
-def test_error_pages_are_translated(app, _fresh_translations):
+def test_error_pages_are_translated(app, fresh_translations):
     response = app.test_client().get("/no-such-page", headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 404
     assert "页面不存在。" in response.get_data(as_text=True)
 
 
-def test_language_switch_overrides_the_browser_and_sticks(app, _fresh_translations):
+def test_language_switch_overrides_the_browser_and_sticks(app, fresh_translations):
     client = app.test_client()
     english_browser = {"Accept-Language": "en-US,en;q=0.9"}
     assert "<h1>Sign in</h1>" in client.get("/login", headers=english_browser).get_data(as_text=True)
@@ -189,7 +159,7 @@ def test_language_switch_overrides_the_browser_and_sticks(app, _fresh_translatio
     assert "<h1>Sign in</h1>" in page and "登录" not in page
 
 
-def test_visitor_mail_is_written_in_the_language_of_the_registration(app, make, _fresh_translations):
+def test_visitor_mail_is_written_in_the_language_of_the_registration(app, make, fresh_translations):
     from expo.visitors.notifications import confirmation_mail
 
     edition = make.edition(name="2026 深圳国际家具展")

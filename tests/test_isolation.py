@@ -20,8 +20,8 @@ from expo.core.scoping import Scope
 from expo.exhibitors.models import Exhibitor
 from expo.extensions import db
 from expo.leads import services as leads_services
-from expo.onsite import services as onsite
 from expo.leads.models import Lead
+from expo.onsite import services as onsite
 from expo.onsite.models import Scan
 from expo.visitors import services as visitor_services
 

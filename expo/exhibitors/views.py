@@ -3,16 +3,15 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..core.permissions import has_permission
 from ..core.auth import current_scope, edition_scoped, require
 from ..core.forms import choices
 from ..core.paging import page_number, page_size
+from ..core.permissions import has_permission
 from ..core.scoping import get_in_edition_or_404
 from ..core.services import ServiceError
 from ..core.templating import label
 from ..extensions import db
-from . import EDIT_COMPANY, MANAGE_EXHIBITORS, MANAGE_STAFF
-from . import services
+from . import EDIT_COMPANY, MANAGE_EXHIBITORS, MANAGE_STAFF, services
 from .forms import STAFF_ROLES, CompanyForm, ExhibitorForm, StaffForm
 from .models import EXHIBITOR_STATUS, Exhibitor
 

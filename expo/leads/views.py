@@ -1,7 +1,7 @@
 """The exhibitor's leads: the list, one lead's rating and notes, the export."""
 from zoneinfo import ZoneInfo
 
-from flask import abort, Blueprint, redirect, render_template, request, Response, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..core.auth import current_scope, require
@@ -11,9 +11,7 @@ from ..core.scoping import get_scoped_or_404
 from ..core.services import ServiceError
 from ..core.tabular import XLSX_MIMETYPE
 from ..core.templating import label
-from ..extensions import db
-from . import EXPORT_LEADS, VIEW_LEADS
-from . import services
+from . import EXPORT_LEADS, VIEW_LEADS, services
 from .forms import LeadForm
 from .models import LEAD_RATINGS, Lead
 

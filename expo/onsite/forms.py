@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+
 class ScanForm(FlaskForm):
     code = StringField(_l("Badge code"), validators=[DataRequired(), Length(max=2000)])
     client_scan_id = HiddenField()

@@ -18,7 +18,7 @@ from ..core.db import insert_unless_exists, take_write_lock, utcnow
 from ..core.models import Edition
 from ..core.permissions import has_permission
 from ..core.scoping import Scope, get_scoped, scoped
-from ..core.services import ServiceError, audit
+from ..core.services import ServiceError
 from ..extensions import db
 from ..leads import services as leads
 from ..leads.models import Lead
@@ -26,7 +26,6 @@ from ..visitors.models import Registration
 from ..visitors.services import visible_to_exhibitor
 from . import CHECK_IN, SCAN_LEADS
 from .models import SCAN_KINDS, Scan
-
 
 
 class ScanForbidden(ServiceError):

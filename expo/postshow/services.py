@@ -18,7 +18,6 @@ from ..onsite.models import Scan
 from ..visitors.models import VISITOR_CATEGORIES, Registration
 
 
-
 @dataclass
 class EditionReport:
     edition: Edition

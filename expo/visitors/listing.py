@@ -14,8 +14,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..core.registry import registry
 from ..core.paging import PAGE_SIZES, Page  # noqa: F401  (PAGE_SIZES: the list's choices)
+from ..core.registry import registry
 from ..core.scoping import Scope, scoped
 from ..core.services import audit
 from ..core.tabular import csv_text, write_xlsx

@@ -14,13 +14,34 @@ from ..core.services import ServiceError, audit, move_status
 from ..extensions import db
 from . import tasks
 from .badges import badge_code
+
 # The list and the identity rules live in their own files; callers import them from here.
-from .listing import (EXPORT_FORMATS, RegistrationFilters, checked_in_among, checked_in_available,  # noqa: F401
-                      export_registrations, registration_count, registrations, registrations_page)
+from .listing import (  # noqa: F401
+    EXPORT_FORMATS,
+    RegistrationFilters,
+    checked_in_among,
+    checked_in_available,
+    export_registrations,
+    registration_count,
+    registrations,
+    registrations_page,
+)
 from .models import REGISTRATION_STATUS, SOURCES, VISITOR_CATEGORIES, Person, Registration
-from .persons import (DUPLICATE_REASONS, Conflict, DuplicatePair, Page, duplicates_count, find_person,  # noqa: F401
-                      mark_distinct, merge_persons, name_key, phone_key, possible_duplicates, refresh_keys,
-                      update_person)
+from .persons import (  # noqa: F401
+    DUPLICATE_REASONS,
+    Conflict,
+    DuplicatePair,
+    Page,
+    duplicates_count,
+    find_person,
+    mark_distinct,
+    merge_persons,
+    name_key,
+    phone_key,
+    possible_duplicates,
+    refresh_keys,
+    update_person,
+)
 
 
 @dataclass

@@ -12,12 +12,10 @@ from ..core.services import ServiceError, audit, category_tree
 from ..core.tabular import XLSX_MIMETYPE
 from ..core.templating import current_language, label
 from ..extensions import db
+from . import EXPORT_REGISTRATIONS, MANAGE_REGISTRATIONS, VIEW_REGISTRATIONS, services
 from . import badges as badge_render
-from . import MANAGE_REGISTRATIONS, VIEW_REGISTRATIONS
-from . import EXPORT_REGISTRATIONS
-from .listing import PAGE_SIZES, RegistrationFilters
-from . import services
 from .forms import REGISTERABLE_CATEGORIES, PersonForm, RegistrationForm
+from .listing import PAGE_SIZES, RegistrationFilters
 from .models import REGISTRATION_SOURCE, REGISTRATION_STATUS, VISITOR_CATEGORY, Registration
 
 bp = edition_scoped(Blueprint("visitors", __name__))

@@ -3,7 +3,7 @@ name, when in the organizer's zone (stated), filtered by person, action and date
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from html import unescape
 
 import pytest
@@ -11,7 +11,6 @@ import pytest
 from expo.core import services as core
 from expo.core.models import AuditEntry
 from expo.core.scoping import Scope
-from expo.exhibitors import services as exhibitor_services
 from expo.extensions import db
 
 from ..conftest import Browser

@@ -7,8 +7,6 @@ The PNGs go to $EXPO_SCREENSHOTS (default: the test's tmp dir) as <lang>-<width>
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -27,13 +25,6 @@ VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 375, 
 LANGUAGES = {"en": "en-US", "zh_CN": "zh-CN"}
 ASSETS = {"stylesheet", "script", "font", "image", "media"}
 CHART_PAGES = {"edition"}  # the edition dashboard (templates/core/edition.html) draws charts
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("EXPO_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture

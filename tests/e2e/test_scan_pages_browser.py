@@ -7,8 +7,6 @@ tablet, the booth scanner on a phone (360–375 px, nothing sideways), a verdict
 screen, in English and Chinese; screenshots go to $EXPO_SCREENSHOTS (default: the test's tmp dir)."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -224,13 +222,6 @@ DEVICES = {"tablet": {"width": 768, "height": 1024}, "tablet-landscape": {"width
 # the entrance works on tablets (and a phone at a side door), the booth on phones (and a tablet on the counter)
 USES = [("tablet-landscape", "checkin"), ("tablet", "checkin"), ("phone", "checkin"),
         ("phone", "booth"), ("phone-375", "booth"), ("tablet", "booth")]
-
-
-@pytest.fixture
-def shots(tmp_path):
-    folder = Path(os.environ.get("EXPO_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])

@@ -5,9 +5,7 @@ organizer's registrations list, desk page (with its confirm dialog) and duplicat
 Screenshots go to $EXPO_SCREENSHOTS (default: the test's tmp dir) as visitors-<lang>-<width>-<page>.png."""
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,13 +22,6 @@ pytestmark = pytest.mark.e2e
 PHONE = {"width": 375, "height": 667}
 LAPTOP = {"width": 1366, "height": 768}
 LANGUAGES = {"en": "en-US", "zh_CN": "zh-CN"}
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("EXPO_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture

