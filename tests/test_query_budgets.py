@@ -23,7 +23,7 @@ BUDGETS = {
     "re-scan": 6,  # token…, idempotency, registration+person, lead?, lead count, scan
     "replay": 3,  # token…, the stored scan, its registration+person
     "check-in": 6,  # token+user, edition (scoped), idempotency, registration+person, admitted today?, scan
-    "registration submit": 12,
+    "registration submit": 7,  # edition, its show and categories (the form), person?, person, registration, audit
 }
 
 
