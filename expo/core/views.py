@@ -1,4 +1,6 @@
 """Sign-in, profile and API tokens, language switch, and the organizer's shows and editions."""
+from urllib.parse import urlsplit
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -42,10 +44,7 @@ def login():
         else:
             login_user(user)
             services.audit("user.login", organizer_id=user.organizer_id, user_id=user.id, ip=client_ip())
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("core.home")
-            return redirect(target)
+            return redirect(_safe_next())
     return render_template("core/login.html", form=form)
 
 
@@ -62,10 +61,19 @@ def set_language(code):
     if code not in ("en", "zh_CN"):
         abort(404)
     session["lang"] = code
+    return redirect(_safe_next())
+
+
+def _safe_next() -> str:
+    """``?next=`` when it is a path of this site, else home. Browsers read "/\\host" as "//host" and skip
+    tabs and newlines in URLs, so those are normalised before the look; anything with a scheme or a host
+    is refused."""
     target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("core.home")
-    return redirect(target)
+    seen = "".join(ch for ch in target.replace("\\", "/") if ch >= " " and ch != "\x7f")
+    parts = urlsplit(seen)
+    if not seen.startswith("/") or seen.startswith("//") or parts.scheme or parts.netloc:
+        return url_for("core.home")
+    return seen
 
 
 @bp.route("/profile", methods=["GET", "POST"])

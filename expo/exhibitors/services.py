@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
 
 from ..core.models import Edition, User
 from ..core.paging import Page, paginate
@@ -126,7 +127,8 @@ def exhibitor_list(scope: Scope, edition: Edition, *, statuses=(), search: str =
         stmt = stmt.where(func.lower(Company.name).like(like) | func.lower(Exhibitor.hall + "-" + Exhibitor.stand).like(like))
     columns = EXHIBITOR_SORTS.get(sort.lstrip("-"), EXHIBITOR_SORTS["company"])
     order = [c.desc() if sort.startswith("-") else c.asc() for c in columns]
-    page_ = paginate(stmt.order_by(*order, Exhibitor.id), page=page, per_page=per_page)
+    page_ = paginate(stmt.options(contains_eager(Exhibitor.company)).order_by(*order, Exhibitor.id),
+                     page=page, per_page=per_page)
     counts = dict(db.session.execute(scoped(Exhibitor, scope, Exhibitor.status, func.count(Exhibitor.id))
                                      .where(Exhibitor.edition_id == edition.id).group_by(Exhibitor.status)).all())
     area = db.session.scalar(scoped(Exhibitor, scope, func.coalesce(func.sum(Exhibitor.area_m2), 0))

@@ -64,5 +64,6 @@ def _export(fmt: str, mimetype: str) -> Response:
     exhibitor = current_user.exhibitor
     body = services.export_leads(current_user, services.leads_for(current_user),
                                  ZoneInfo(exhibitor.edition.timezone), fmt)
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="leads-{exhibitor.id}.{fmt}"'})
+    return Response(body, content_type=mimetype if fmt == "xlsx" else f"{mimetype}; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="leads-{exhibitor.id}.{fmt}"',
+                             "Cache-Control": "private, no-store"})  # personal data: no copies on the way

@@ -21,6 +21,7 @@ from ..core.scoping import Scope, get_scoped, scoped
 from ..core.services import ServiceError
 from ..extensions import db
 from ..leads import services as leads
+from ..leads import VIEW_ALL_LEADS
 from ..leads.models import Lead
 from ..visitors.models import Registration
 from ..visitors.services import visible_to_exhibitor
@@ -100,9 +101,12 @@ class ScanOutcome:
         }
 
     def visitor(self) -> dict | None:
-        """What the scanner may see: entrance staff the name; exhibitors what the visitor agreed to share."""
+        """What the scanner may see: entrance staff the name (also of a registration still awaiting
+        confirmation, to sort it out at the desk); exhibitors, for a scan that made or counted a lead, what
+        the visitor agreed to share — a refused booth scan shows nothing of the visitor."""
         reg = self.registration
-        if reg is None or self.facts.result == "refused" and self.facts.reason != "not_admitted":
+        if reg is None or self.facts.result == "refused" and (self.facts.kind == "lead"
+                                                              or self.facts.reason != "not_admitted"):
             return None
         if self.facts.kind == "checkin":  # the name as the visitor gave it for this edition, as on the badge
             return {"name": reg.visitor_name, "company": reg.visitor_company, "category": reg.category, "shared": True}
@@ -231,11 +235,13 @@ def _admit(registration: Registration, scanned_at: datetime) -> str:
     return "duplicate" if earlier else "ok"
 
 
-def scans(scope: Scope, edition: Edition, kind: str, limit: int = 50) -> list[Scan]:
-    """The latest scans of this kind in the scope, newest by the device's scan time first (an offline
-    upload lands among the scans of its moment, not on top)."""
-    return list(db.session.scalars(scoped(Scan, scope).where(Scan.edition_id == edition.id, Scan.kind == kind)
-                                   .order_by(Scan.scanned_at.desc(), Scan.id.desc()).limit(limit)))
+def scans(scope: Scope, edition: Edition, kind: str, limit: int = 50, user_id: int | None = None) -> list[Scan]:
+    """The latest scans of this kind in the scope (and by this user, if given), newest by the device's scan
+    time first (an offline upload lands among the scans of its moment, not on top)."""
+    stmt = scoped(Scan, scope).where(Scan.edition_id == edition.id, Scan.kind == kind)
+    if user_id is not None:
+        stmt = stmt.where(Scan.user_id == user_id)
+    return list(db.session.scalars(stmt.order_by(Scan.scanned_at.desc(), Scan.id.desc()).limit(limit)))
 
 
 @dataclass(frozen=True)
@@ -246,10 +252,12 @@ class RecentScan:
     visitor: dict | None
 
 
-def recent_scans(scope: Scope, edition: Edition, kind: str, limit: int = 10) -> list[RecentScan]:
+def recent_scans(user, edition: Edition, kind: str, limit: int = 10) -> list[RecentScan]:
     """The latest scans with their visitors as the scanner may see them: entrance staff the name, booth
-    staff what the visitor agreed to share (as in the verdict). Registrations in one query."""
-    rows = scans(scope, edition, kind, limit=limit)
+    staff what the visitor agreed to share (as in the verdict) — and booth staff who see only their own
+    leads see only their own scans. Registrations in one query."""
+    rows = scans(Scope.of(user), edition, kind, limit=limit,
+                 user_id=None if kind == "checkin" or has_permission(user, VIEW_ALL_LEADS) else user.id)
     ids = {scan.registration_id for scan in rows if scan.registration_id is not None}
     registrations = {r.id: r for r in db.session.scalars(
         select(Registration).where(Registration.id.in_(ids), Registration.edition_id == edition.id)

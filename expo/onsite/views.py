@@ -37,7 +37,7 @@ def _scan_page(kind: str, template: str, edition: Edition, **context):
     form.code.data = ""
     form.client_scan_id.data = str(uuid.uuid4())
     machines = {name: machine for name, machine in registry.machines().items() if name in SCAN_MACHINES}
-    return render_template(template, form=form, outcome=outcome, edition=edition, recent=services.recent_scans(current_scope(), edition, kind),
+    return render_template(template, form=form, outcome=outcome, edition=edition, recent=services.recent_scans(current_user, edition, kind),
                            kind=kind, machines=machines, **context)
 
 

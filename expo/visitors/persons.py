@@ -93,9 +93,6 @@ class DuplicatePair:
         return [str(DUPLICATE_REASONS[r]) for r in self.reasons]
 
 
-    def __iter__(self):
-        return iter(self.items)
-
 
 def _candidate_pairs(organizer_id: int):
     """(a, b) person ids, a < b, of one organizer, neither merged away, sharing a phone or a name and

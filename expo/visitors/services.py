@@ -139,7 +139,8 @@ def registration_by_access_key(access_key: str) -> Registration | None:
 
 
 def edition_by_slug(slug: str) -> Edition | None:
-    return db.session.scalar(select(Edition).where(Edition.slug == slug))
+    """The edition behind a public show page; a draft is not published yet (it does not exist for visitors)."""
+    return db.session.scalar(select(Edition).where(Edition.slug == slug, Edition.status != "draft"))
 
 
 def open_editions(limit: int = 50) -> list[Edition]:

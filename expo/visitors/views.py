@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from ..core.auth import current_scope, edition_scoped, require
 from ..core.forms import choices
+from ..core.paging import page_number, page_size
 from ..core.registry import registry
 from ..core.scoping import get_in_edition_or_404
 from ..core.services import ServiceError, audit, category_tree
@@ -15,7 +16,7 @@ from ..extensions import db
 from . import EXPORT_REGISTRATIONS, MANAGE_REGISTRATIONS, VIEW_REGISTRATIONS, services
 from . import badges as badge_render
 from .forms import REGISTERABLE_CATEGORIES, PersonForm, RegistrationForm
-from .listing import PAGE_SIZES, RegistrationFilters
+from .listing import RegistrationFilters
 from .models import REGISTRATION_SOURCE, REGISTRATION_STATUS, VISITOR_CATEGORY, Registration
 
 bp = edition_scoped(Blueprint("visitors", __name__))
@@ -89,12 +90,7 @@ def badge_pdf(key):
 
 
 def _page_args() -> tuple[int, int]:
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = int(request.args.get("per_page", PAGE_SIZES[0]))
-    except ValueError:
-        return 1, PAGE_SIZES[0]
-    return page, per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
+    return page_number(request.args.get("page")), page_size(request.args.get("per_page"))
 
 
 def _filter_chips(filters: RegistrationFilters) -> list[tuple[str, str, str]]:

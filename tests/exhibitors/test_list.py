@@ -40,3 +40,18 @@ def test_pages_filters_and_sorts(app, make):
     assert _companies(found) == [f"Company {n}" for n in range(10, 20)]
     # KPI tiles count the whole edition, not the page
     assert re.search(r">\s*27\s*<", first)
+
+
+def test_a_page_costs_the_same_queries_whatever_its_size(app, make, count_queries):
+    edition = make.edition()
+    for n in range(60):
+        make.exhibitor(edition, f"Company {n:02d}")
+    manager = make.user("manager", db.session.get(Organizer, edition.organizer_id))
+    db.session.commit()
+    browser = Browser(app, manager)
+    url = f"/org/editions/{edition.id}/exhibitors"
+    with count_queries() as small:
+        assert browser.get(url + "?per_page=25").status_code == 200
+    with count_queries() as large:
+        assert browser.get(url + "?per_page=50").status_code == 200
+    assert len(small) == len(large), large.report()

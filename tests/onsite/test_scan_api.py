@@ -365,6 +365,7 @@ def test_refused_not_admitted_while_waitlisted(client, make, booth):
     answer = lead_scan(client, booth.token, code_of(visitor)).json
 
     assert (answer["result"], answer["reason"]) == ("refused", "not_admitted")
+    assert answer["visitor"] is None  # a refused booth scan gives the exhibitor nothing of the visitor
     assert count(Lead) == 0
     assert all_scans()[0].reason == "not_admitted"
 

@@ -369,3 +369,19 @@ def test_booth_scanner_recent_scans_show_only_this_exhibitors_scans(app, client,
     assert _recent(booth.get()) == []
     booth.submit(code)
     assert [row[2] for row in _recent(booth.page)] == [OK()]
+
+
+def test_booth_staff_see_only_their_own_recent_scans_the_admin_sees_all(app, make):
+    """Booth staff see the leads they captured (not their colleagues'), on the scanner page too."""
+    from ..conftest import Browser
+
+    t = make.tenant("A", visitors=[("Own Capture", "own@example.com"), ("Colleague Capture", "col@example.com")],
+                    leads=False)
+    colleague = make.user("booth_staff", exhibitor=t.exhibitor, email="colleague.a@example.com")
+    t.capture(t.users["booth_staff"], t.registrations[0])
+    t.capture(colleague, t.registrations[1])
+    db.session.commit()
+    mine = Browser(app, t.users["booth_staff"]).get("/portal/scan").get_data(as_text=True)
+    assert "Own Capture" in mine and "Colleague Capture" not in mine
+    everything = Browser(app, t.users["exhibitor_admin"]).get("/portal/scan").get_data(as_text=True)
+    assert "Own Capture" in everything and "Colleague Capture" in everything

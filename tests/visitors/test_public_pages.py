@@ -211,3 +211,12 @@ def test_the_organizers_description_shows_on_the_front_door_and_the_show_page(ap
     slug = db.session.get(Edition, edition_id).slug
     assert "家具行业的年度盛会。" in client.get("/").get_data(as_text=True)
     assert "The furniture trade&#39;s meeting place." in client.get(f"/e/{slug}").get_data(as_text=True)
+
+
+def test_a_draft_edition_has_no_public_page(app, client, make):
+    draft = make.edition(status="draft", name="Secret Expo 2031")
+    db.session.commit()
+    for path in (f"/e/{draft.slug}", f"/e/{draft.slug}#register"):
+        response = client.get(path)
+        assert response.status_code == 404 and "Secret Expo 2031" not in response.get_data(as_text=True)
+    assert "Secret Expo 2031" not in client.get("/").get_data(as_text=True)
