@@ -30,6 +30,12 @@ def state(code, machine: str):
     return registry.machines()[machine].state(code)
 
 
+def country_name(code: str | None) -> str:
+    """"CN" -> "China" / "中国" in the current language; an unknown code as it is."""
+    locale = get_locale()
+    return locale.territories.get(code.upper(), code) if code and locale else code or ""
+
+
 def localtime(moment: datetime | None, zone: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:
     if moment is None:
         return ""
@@ -55,6 +61,7 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["state"] = state
     app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["country"] = country_name
 
     @app.context_processor
     def helpers():

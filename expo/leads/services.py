@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
@@ -16,7 +15,7 @@ from ..core.permissions import has_permission
 from ..core.scoping import Scope, scoped
 from ..core.services import ServiceError, audit
 from ..core.tabular import csv_text, write_xlsx
-from ..core.templating import state
+from ..core.templating import country_name, state
 from ..extensions import db
 from ..visitors.models import Registration
 from ..visitors.services import visible_to_exhibitor
@@ -119,12 +118,6 @@ EXPORT_COLUMNS = (
 )
 
 
-def _country_name(code: str) -> str:
-    """"CN" -> "China" / "中国" in the current language; an unknown code as it is."""
-    locale = get_locale()
-    return locale.territories.get(code.upper(), code) if code and locale else code or ""
-
-
 def leads_table(leads: list[Lead], zone: ZoneInfo) -> tuple[list[str], list[list]]:
     """The leads as a table in the current language: translated headers, category and rating as their
     labels, countries by name, times as datetimes in the edition's zone, the scan count as a number."""
@@ -132,7 +125,7 @@ def leads_table(leads: list[Lead], zone: ZoneInfo) -> tuple[list[str], list[list
     rows = []
     for lead in leads:
         contact = lead_contact(lead)
-        rows.append([contact["name"], contact["company"], contact["job_title"], _country_name(contact["country"]),
+        rows.append([contact["name"], contact["company"], contact["job_title"], country_name(contact["country"]),
                      contact["email"], contact["phone"], str(state(contact["category"], "visitor_category")),
                      LEAD_RATING.label(lead.rating), lead.notes,
                      lead.first_scanned_at.astimezone(zone), lead.last_scanned_at.astimezone(zone), lead.scan_count])

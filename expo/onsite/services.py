@@ -20,8 +20,8 @@ from ..core.permissions import has_permission
 from ..core.scoping import Scope, get_scoped, scoped
 from ..core.services import ServiceError
 from ..extensions import db
-from ..leads import services as leads
 from ..leads import VIEW_ALL_LEADS
+from ..leads import services as leads
 from ..leads.models import Lead
 from ..visitors.models import Registration
 from ..visitors.services import visible_to_exhibitor

@@ -7,7 +7,7 @@ from flask import Blueprint, g, render_template
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..core.auth import current_scope, edition_scoped, require
+from ..core.auth import edition_scoped, require
 from ..core.models import Edition
 from ..core.registry import registry
 from ..core.services import ServiceError

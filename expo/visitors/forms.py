@@ -32,13 +32,6 @@ class RegistrationForm(FlaskForm):
     consent = BooleanField(_l("I agree"), validators=[DataRequired(_l("Registration needs your consent."))])
 
 
-class SearchForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
-
-
 class PersonForm(FlaskForm):
     """Staff correct the stored visitor (name, email, phone, company): the visitor's record, not a registration."""
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])

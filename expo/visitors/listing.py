@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -19,6 +18,7 @@ from ..core.registry import registry
 from ..core.scoping import Scope, scoped
 from ..core.services import audit
 from ..core.tabular import csv_text, write_xlsx
+from ..core.templating import country_name
 from ..extensions import db
 from .models import REGISTRATION_SOURCE, REGISTRATION_STATUS, VISITOR_CATEGORY, Person, Registration
 from .persons import phone_key
@@ -144,12 +144,6 @@ def checked_in_among(edition, registration_ids) -> set[int]:
                                                                 Registration.id.in_(checked_in))))
 
 
-def registrations(scope: Scope, edition, *, search: str = "", limit: int = 200) -> list[Registration]:
-    """The newest registrations matching a search (for callers that want a plain list)."""
-    stmt = _ordered(_filtered(scope, edition, RegistrationFilters(q=search.strip())), RegistrationFilters())
-    return list(db.session.scalars(stmt.options(joinedload(Registration.person)).limit(limit)))
-
-
 # --- export -------------------------------------------------------------------------------------------
 
 EXPORT_COLUMNS = (
@@ -157,11 +151,6 @@ EXPORT_COLUMNS = (
     _l("Category"), _l("Status"), _l("Source"), _l("Interested in"), _l("Contact details shared with exhibitors"),
     _l("Registered"),
 )
-
-
-def _country_name(code: str) -> str:
-    locale = get_locale()
-    return locale.territories.get(code.upper(), code) if code and locale else code or ""
 
 
 def registrations_table(scope: Scope, edition, filters: RegistrationFilters) -> tuple[list[str], list[list]]:
@@ -178,7 +167,7 @@ def registrations_table(scope: Scope, edition, filters: RegistrationFilters) -> 
     rows = []
     for r in rows_in:
         row = [r.id, r.visitor_name, r.person.email or "", r.visitor_phone, r.visitor_company, r.visitor_job_title,
-               _country_name(r.person.country), VISITOR_CATEGORY.label(r.category),
+               country_name(r.person.country), VISITOR_CATEGORY.label(r.category),
                REGISTRATION_STATUS.label(r.status), REGISTRATION_SOURCE.label(r.source),
                ", ".join(c.name for c in r.interests), yes if r.share_with_exhibitors else no,
                r.created_at.astimezone(zone)]

@@ -23,7 +23,6 @@ from .listing import (  # noqa: F401
     checked_in_available,
     export_registrations,
     registration_count,
-    registrations,
     registrations_page,
 )
 from .models import REGISTRATION_STATUS, SOURCES, VISITOR_CATEGORIES, Person, Registration
