@@ -41,6 +41,41 @@ def contribute(world: DemoWorld) -> None:
         world.registrations[edition.id] = _insert_registrations(world, edition, people)
         _insert_interests(world, world.registrations[edition.id])
         previous_people = people
+    _insert_possible_duplicates(world, new_ids)
+
+
+DUPLICATE_PAIRS = 3  # people who came last year under another email, for the staff's review list
+
+
+def _insert_possible_duplicates(world: DemoWorld, live_new_ids: list[int]) -> None:
+    """A few visitors the review list should show: this year's newcomers who in fact came last year under
+    their personal email (same name, company and phone: merge them), and a colleague who gave the company
+    switchboard's number (same phone, another person: keep them apart)."""
+    if len(world.editions) < 2 or len(live_new_ids) < DUPLICATE_PAIRS + 1:
+        return
+    originals = list(db.session.scalars(select(Person).where(Person.id.in_(
+        world.rng.sample(live_new_ids, k=DUPLICATE_PAIRS + 1))).order_by(Person.id)))
+    created = min(world.registration_opens(world.editions[-2]), world.now)
+    rows = []
+    for n, person in enumerate(originals[:DUPLICATE_PAIRS]):
+        email = f"{person.email.split('@')[0]}.personal@example.net"
+        rows.append({"organizer_id": person.organizer_id, "name": person.name, "email": email, "email_key": email,
+                     "phone": person.phone, "phone_key": person.phone_key, "name_key": person.name_key,
+                     "company": person.company, "job_title": person.job_title, "country": person.country,
+                     "created_at": created, "updated_at": created})
+    switchboard = originals[-1]
+    email = f"colleague.of.{switchboard.email}"
+    name = cn_name(world.rng)
+    rows.append({"organizer_id": switchboard.organizer_id, "name": name, "email": email, "email_key": email,
+                 "phone": switchboard.phone, "phone_key": switchboard.phone_key,
+                 "name_key": name_key(name, switchboard.company), "company": switchboard.company,
+                 "job_title": JOBS_CN[0], "country": switchboard.country, "created_at": created, "updated_at": created})
+    first_id = (db.session.scalar(select(func.max(Person.id))) or 0) + 1
+    db.session.execute(insert(Person), rows)
+    twins = list(db.session.scalars(select(Person.id).where(Person.id >= first_id).order_by(Person.id)))
+    last_year = world.editions[-2]
+    world.registrations[last_year.id] += _insert_registrations(world, last_year, twins[:DUPLICATE_PAIRS])
+    world.registrations[world.live.id] += _insert_registrations(world, world.live, twins[DUPLICATE_PAIRS:])
 
 
 def _insert_people(world: DemoWorld, offset: int, count: int, created: datetime) -> list[int]:
