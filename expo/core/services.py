@@ -423,8 +423,8 @@ def shows(scope: Scope) -> list[Show]:
 
 
 def previous_edition(edition: Edition) -> Edition | None:
-    return db.session.scalar(select(Edition).where(Edition.show_id == edition.show_id,
-                                                   Edition.starts_on < edition.starts_on)
+    return db.session.scalar(scoped(Edition, Scope(edition.organizer_id))
+                             .where(Edition.show_id == edition.show_id, Edition.starts_on < edition.starts_on)
                              .order_by(Edition.starts_on.desc()).limit(1))
 
 
@@ -447,7 +447,8 @@ def add_category(scope: Scope, show: Show, name: str, parent: Category | None = 
 
 def category_tree(show: Show) -> list[tuple[Category, int]]:
     """The show's categories in tree order, each with its depth."""
-    rows = list(db.session.scalars(select(Category).where(Category.show_id == show.id).order_by(Category.name)))
+    rows = list(db.session.scalars(scoped(Category, Scope(show.organizer_id)).where(Category.show_id == show.id)
+                                   .order_by(Category.name)))
     children: dict[int | None, list[Category]] = {}
     for row in rows:
         children.setdefault(row.parent_id, []).append(row)

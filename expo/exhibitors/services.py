@@ -58,7 +58,8 @@ def add_staff(exhibitor: Exhibitor, email: str, name: str, password: str, role: 
 
 
 def staff(exhibitor: Exhibitor) -> list[User]:
-    return list(db.session.scalars(select(User).where(User.exhibitor_id == exhibitor.id).order_by(User.name)))
+    return list(db.session.scalars(scoped(User, Scope(exhibitor.organizer_id)).where(User.exhibitor_id == exhibitor.id)
+                                   .order_by(User.name)))
 
 
 PROFILE_FIELDS = ("name", "country", "website", "email", "phone", "description")

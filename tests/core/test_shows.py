@@ -164,13 +164,11 @@ def test_registration_opens_with_the_status(app, client, browser):
                "category": "buyer", "interests": [str(categories["Furniture"]), str(categories["Office chairs"])],
                "consent": "y", "share_with_exhibitors": "y"}
 
-    # draft: the page says so, shows no form, and a POST stores nothing
-    page = client.get(public).get_data(as_text=True)
-    assert "Registration for this edition is not open." in page
-    assert 'name="email"' not in page
-    response = client.post(public, data={**visitor, "csrf_token": csrf_token(client, public)})
-    assert response.status_code == 200
-    assert "Registration for this edition is not open." in response.get_data(as_text=True)
+    # draft: not published — the public page does not exist yet, and a POST stores nothing
+    response = client.get(public)
+    assert response.status_code == 404 and edition.name not in response.get_data(as_text=True)
+    response = client.post(public, data={**visitor, "csrf_token": csrf_token(client, "/login")})
+    assert response.status_code == 404
     assert count(Registration) == 0 and count(Person) == 0
 
     # the organizer opens registration
