@@ -40,7 +40,8 @@ def world(make):
                       name="访客 07", company="广州百利家居有限公司 07", email="fangke07@qq.example.com", source="import")
     db.session.commit()
     values = {"slug": edition.slug, "edition": edition.id, "manager": manager.email,
-              "registration": visitors.registrations(Scope(organizer.id), edition, limit=1)[0].id}
+              "registration": visitors.registrations_page(Scope(organizer.id), edition, visitors.RegistrationFilters(),
+                                                          per_page=25).items[0].id}
     db.session.remove()
     return values
 
