@@ -72,7 +72,6 @@ def test_demo_world(accounts):
     assert {"buyer", "trade_visitor", "public", "media", "vip"} <= live_categories
     # 300 visitors and one colleague who gave the company switchboard's number (a possible duplicate)
     assert count(select(func.count(Registration.id)).where(Registration.edition_id == live.id)) == 301
-    from expo.core.scoping import Scope
     from expo.visitors.services import possible_duplicates
 
     pairs = possible_duplicates(Scope(live.organizer_id), per_page=100).items

@@ -28,4 +28,16 @@ MODULE = Module(
         NavEntry("core.edition", _l("Dashboard"), "edition", icon="speedometer2", order=10),
     ),
     tasks=("expo.core.tasks",),
+    audit_actions={
+        "user.login": _l("Signed in"), "user.logout": _l("Signed out"), "user.login_failed": _l("Failed sign-in"),
+        "user.created": _l("User created"), "api_token.created": _l("API token created"),
+        "api_token.revoked": _l("API token revoked"), "edition.status": _l("Edition status changed"),
+    },
+    audit_fields={
+        "email": _l("Email"), "role": _l("Role"), "edition_id": _l("Edition"), "from": _l("From"), "to": _l("To"),
+        "rows": _l("Rows"), "format": _l("Format"), "fields": _l("Fields"), "name": _l("Name"),
+        "status": _l("Status"), "filters": _l("Filters"), "q": _l("Search"), "changes": _l("Changes"),
+        "description": _l("Description"), "country": _l("Country"), "phone": _l("Phone"),
+    },
+    audit_objects={"users": _l("User"), "api_tokens": _l("API token"), "editions": _l("Edition")},
 )

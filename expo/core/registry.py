@@ -49,6 +49,11 @@ class Module:
     beat: dict = field(default_factory=dict)  # Celery beat entries, merged into beat_schedule
     demo: str | None = None  # "expo.x.demo:contribute", called in floor order by expo.demo
     hooks: dict[str, str] = field(default_factory=dict)  # hook name -> "module:function"
+    # The audit log in words: the module's actions ("lead.captured" -> "Lead captured"), the detail fields it
+    # writes, and its tables as objects ("leads" -> "Lead").
+    audit_actions: dict = field(default_factory=dict)
+    audit_fields: dict = field(default_factory=dict)
+    audit_objects: dict = field(default_factory=dict)
 
 
 def resolve(path: str):
@@ -121,6 +126,13 @@ class Registry:
 
     def demo_steps(self) -> list[Callable]:
         return [resolve(m.demo) for m in self.modules.values() if m.demo]
+
+    def audit_words(self, kind: str) -> dict:
+        """``actions``, ``fields`` or ``objects`` of every module's audit vocabulary, merged."""
+        words = {}
+        for module in self.modules.values():
+            words.update(getattr(module, f"audit_{kind}"))
+        return words
 
     def beat_schedule(self) -> dict:
         schedule = {}

@@ -40,6 +40,7 @@ from .models import (
     User,
 )
 from .paging import PAGE_SIZES, Page, page_number, paginate
+from .registry import registry
 from .scoping import Scope, scoped
 
 
@@ -66,49 +67,9 @@ def audit(action: str, *, organizer_id: int | None, user_id: int | None = None, 
 
 
 # --- the audit log as people read it -------------------------------------------------------------
-# Action names and detail fields in words. A module whose services audit actions of their own may add
-# them here (AUDIT_ACTIONS.update(...) in the module); an action without a name shows its code.
-AUDIT_ACTIONS = {
-    "user.login": _l("Signed in"),
-    "user.logout": _l("Signed out"),
-    "user.login_failed": _l("Failed sign-in"),
-    "user.created": _l("User created"),
-    "api_token.created": _l("API token created"),
-    "api_token.revoked": _l("API token revoked"),
-    "edition.status": _l("Edition status changed"),
-    "registration.created": _l("Registration created"),
-    "registration.status": _l("Registration status changed"),
-    "badge.reissued": _l("Badge reissued"),
-    "badge.printed": _l("Badge printed"),
-    "exhibitor.created": _l("Exhibitor added"),
-    "exhibitor.status": _l("Booth-sales stage changed"),
-    "company.updated": _l("Company profile changed"),
-    "lead.captured": _l("Lead captured"),
-    "lead.updated": _l("Lead updated"),
-    "leads.exported": _l("Leads exported"),
-    "registrations.exported": _l("Registrations exported"),
-    "person.merged": _l("Visitors merged"),
-    "person.distinct": _l("Visitors marked as different people"),
-    "person.updated": _l("Visitor details changed"),
-}
-AUDIT_FIELDS = {
-    "email": _l("Email"), "role": _l("Role"), "exhibitor_id": _l("Exhibitor"), "edition_id": _l("Edition"),
-    "person_id": _l("Person"), "registration_id": _l("Registration"), "source": _l("Source"),
-    "consent_version": _l("Consent version"), "from": _l("From"), "to": _l("To"), "serial": _l("Badge serial"),
-    "rows": _l("Rows"), "format": _l("Format"), "fields": _l("Fields"), "company": _l("Company"),
-    "contact_shared": _l("Contact shared"), "rating": _l("Rating"), "name": _l("Name"), "phone": _l("Phone"),
-    "website": _l("Website"), "description": _l("Description"), "country": _l("Country"), "status": _l("Status"),
-    "category": _l("Category"), "filters": _l("Filters"), "q": _l("Search"), "checked_in": _l("Checked in"),
-    "merged_person_id": _l("Merged person"), "other_person_id": _l("Other person"),
-    "registration_ids": _l("Registrations"), "merged_name": _l("Merged name"), "merged_email": _l("Merged email"),
-    "merged_phone": _l("Merged phone"), "merged_company": _l("Merged company"), "changes": _l("Changes"),
-    "job_title": _l("Job title"),
-}
+# Action names, detail fields and objects in words come from the modules' declarations (Module.audit_*);
+# an action without a name shows its code.
 AUDIT_CODE_FIELDS = {"from", "to", "role", "source", "rating", "status", "category"}  # values are status codes
-AUDIT_OBJECTS = {
-    "users": _l("User"), "api_tokens": _l("API token"), "editions": _l("Edition"), "registrations": _l("Registration"),
-    "exhibitors": _l("Exhibitor"), "companies": _l("Company"), "leads": _l("Lead"), "persons": _l("Person"),
-}
 
 
 class AuditLog:
@@ -131,7 +92,7 @@ class AuditLog:
 
     @staticmethod
     def action_label(code: str) -> str:
-        return str(AUDIT_ACTIONS.get(code, code))
+        return str(registry.audit_words("actions").get(code, code))
 
     def when(self, entry: AuditEntry) -> str:
         return entry.at.astimezone(ZoneInfo(self.zone)).strftime("%Y-%m-%d %H:%M:%S")
@@ -140,15 +101,13 @@ class AuditLog:
     def object(entry: AuditEntry) -> str:
         if not entry.object_type:
             return ""
-        name = str(AUDIT_OBJECTS.get(entry.object_type, entry.object_type))
+        name = str(registry.audit_words("objects").get(entry.object_type, entry.object_type))
         return f"{name} #{entry.object_id}" if entry.object_id is not None else name
 
     @staticmethod
     def details(entry: AuditEntry) -> list[tuple[str, str]]:
         """The details as (field, value) in words; text stays as it was written (Chinese stays Chinese)."""
-        from .registry import registry
-
-        labels = registry.labels()
+        labels, fields = registry.labels(), registry.audit_words("fields")
 
         def text(key, value) -> str:
             if value is None or value == "" or value == []:
@@ -164,13 +123,13 @@ class AuditLog:
             if isinstance(value, dict):
                 return "; ".join(f"{name(k)}: {text(k, v)}" for k, v in value.items())
             if key == "fields" and isinstance(value, str):
-                return str(AUDIT_FIELDS.get(value, value))
+                return str(fields.get(value, value))
             if key in AUDIT_CODE_FIELDS and isinstance(value, str):
                 return str(labels.get(value, value))
             return str(value)
 
         def name(key) -> str:
-            return str(AUDIT_FIELDS.get(key, str(key).replace("_", " ").capitalize()))
+            return str(fields.get(key, str(key).replace("_", " ").capitalize()))
 
         details = entry.details if isinstance(entry.details, dict) else {"": entry.details}
         return [(name(key), text(key, value)) for key, value in details.items()]

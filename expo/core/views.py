@@ -173,7 +173,8 @@ def edition():
             return redirect(url_for("core.edition"))
     panels = [panel for hook in registry.hook("edition_dashboard")
               if (panel := hook(current_scope(), edition)) is not None]
-    return render_template("core/edition.html", edition=edition, form=form, panels=panels)
+    public_url = next((url for hook in registry.hook("public_page_url") if (url := hook(edition))), None)
+    return render_template("core/edition.html", edition=edition, form=form, panels=panels, public_url=public_url)
 
 
 @bp.route("/org/audit")

@@ -24,4 +24,8 @@ MODULE = Module(
         NavEntry("exhibitors.portal", _l("Company profile"), "exhibitor", EDIT_COMPANY, icon="building", order=10),
         NavEntry("exhibitors.staff", _l("Staff"), "exhibitor", MANAGE_STAFF, icon="people", order=40),
     ),
+    audit_actions={"exhibitor.created": _l("Exhibitor added"), "exhibitor.status": _l("Booth-sales stage changed"),
+                   "company.updated": _l("Company profile changed")},
+    audit_fields={"exhibitor_id": _l("Exhibitor"), "website": _l("Website")},
+    audit_objects={"exhibitors": _l("Exhibitor"), "companies": _l("Company")},
 )

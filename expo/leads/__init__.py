@@ -19,4 +19,8 @@ MODULE = Module(
     ),
     machines=("expo.leads.models:LEAD_RATING",),
     nav=(NavEntry("leads.leads", _l("Leads"), "exhibitor", VIEW_LEADS, icon="person-lines-fill", order=30),),
+    audit_actions={"lead.captured": _l("Lead captured"), "lead.updated": _l("Lead updated"),
+                   "leads.exported": _l("Leads exported")},
+    audit_fields={"contact_shared": _l("Contact shared"), "rating": _l("Rating")},
+    audit_objects={"leads": _l("Lead")},
 )

@@ -25,5 +25,20 @@ MODULE = Module(
          NavEntry("visitors.duplicates", _l("Possible duplicates"), "organizer", MANAGE_REGISTRATIONS,
                   icon="people", order=60)),
     tasks=("expo.visitors.tasks",),
-    hooks={"front_door": "expo.visitors.views:front_door"},
+    hooks={"front_door": "expo.visitors.views:front_door", "public_page_url": "expo.visitors.views:public_page_url"},
+    audit_actions={
+        "registration.created": _l("Registration created"), "registration.status": _l("Registration status changed"),
+        "badge.reissued": _l("Badge reissued"), "badge.printed": _l("Badge printed"),
+        "registrations.exported": _l("Registrations exported"), "person.merged": _l("Visitors merged"),
+        "person.distinct": _l("Visitors marked as different people"), "person.updated": _l("Visitor details changed"),
+    },
+    audit_fields={
+        "person_id": _l("Person"), "registration_id": _l("Registration"), "source": _l("Source"),
+        "consent_version": _l("Consent version"), "serial": _l("Badge serial"), "company": _l("Company"),
+        "category": _l("Category"), "checked_in": _l("Checked in"), "merged_person_id": _l("Merged person"),
+        "other_person_id": _l("Other person"), "registration_ids": _l("Registrations"),
+        "merged_name": _l("Merged name"), "merged_email": _l("Merged email"), "merged_phone": _l("Merged phone"),
+        "merged_company": _l("Merged company"), "job_title": _l("Job title"),
+    },
+    audit_objects={"registrations": _l("Registration"), "persons": _l("Person")},
 )

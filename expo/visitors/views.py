@@ -22,6 +22,11 @@ from .models import REGISTRATION_SOURCE, REGISTRATION_STATUS, VISITOR_CATEGORY, 
 bp = edition_scoped(Blueprint("visitors", __name__))
 
 
+def public_page_url(edition) -> str:
+    """The hook ``public_page_url``: where visitors register for an edition (shown on its back-office page)."""
+    return url_for("visitors.register", slug=edition.slug, _external=True)
+
+
 def front_door():
     """The hook ``front_door``: what ``/`` shows a visitor without an account — the shows open for
     registration, each with its public page; staff sign in from a link there."""
