@@ -6,7 +6,6 @@ from flask_login import current_user
 from ..core.auth import current_scope, edition_scoped, require
 from ..core.forms import choices
 from ..core.paging import page_number, page_size
-from ..core.permissions import has_permission
 from ..core.scoping import get_in_edition_or_404
 from ..core.services import ServiceError
 from ..core.templating import label
@@ -63,11 +62,9 @@ def exhibitor_status(exhibitor_id):
 
 
 @bp.route("/portal", methods=["GET", "POST"])
-@require(exhibitor=True)
+@require(EDIT_COMPANY, exhibitor=True)
 def portal():
     exhibitor = current_user.exhibitor
-    if not has_permission(current_user, EDIT_COMPANY):
-        return redirect(url_for("onsite.scanner"))
     form = CompanyForm(obj=exhibitor.company)
     if form.validate_on_submit():
         try:

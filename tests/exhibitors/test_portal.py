@@ -187,7 +187,8 @@ def test_admin_adds_booth_staff_who_scan_and_cannot_manage_staff(app, fair):
     booth.get("/login")
     response = booth.post("/login", data={"email": "wang.fang@hongda.example.cn", "password": "booth-staff-77"})
     assert response.status_code == 302
-    assert redirect_path(booth.get("/portal")) == "/portal/scan"
+    assert redirect_path(booth.get("/")) == "/portal/scan"  # their home is the scanner
+    assert booth.get("/portal").status_code == 403  # the company profile is the admin's
     assert booth.get("/portal/scan").status_code == 200
     assert booth.get("/portal/staff").status_code == 403
     before = count(User)
