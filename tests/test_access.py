@@ -86,6 +86,7 @@ EXPECTED = {
     ("visitors.merge_duplicates", "POST"):      ("login",  DUP,      DUP,      "403",    DUP,      "403",    "403",    "403"),
     ("visitors.distinct_persons", "POST"):      ("login",  DUP,      DUP,      "403",    DUP,      "403",    "403",    "403"),
     ("visitors.edit_person", "POST"):           ("login" , "200"   , "200"   , "403"   , "200"   , "403"   , "403"   , "403"),
+    ("visitors.registration_status", "POST"):   ("login",  REG,      REG,      "403",    REG,      "403",    "403",    "403"),
     ("visitors.print_badge", "GET"):           ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
     ("visitors.reissue_badge", "POST"):        ("login",  REG,      REG,      "403",    REG,      "403",    "403",     "403"),
     ("visitors.cancel_registration", "POST"):  ("login",  REG,      REG,      "403",    REG,      "403",    "403",     "403"),
@@ -138,7 +139,7 @@ def _cases():
 ENDPOINTS_WITH_IDS = {"core.revoke_token", "core.show", "core.new_edition", "core.edition",
                       "exhibitors.edition_exhibitors", "exhibitors.exhibitor_status",
                       "visitors.registrations", "visitors.registration", "visitors.registrations_xlsx",
-                      "visitors.registrations_csv", "visitors.edit_person",
+                      "visitors.registrations_csv", "visitors.edit_person", "visitors.registration_status",
                       "visitors.print_badge", "visitors.reissue_badge", "visitors.cancel_registration",
                       "onsite.checkin", "leads.lead",
                       "postshow.report", "postshow.dashboard_json"}

@@ -131,6 +131,12 @@ def cancel_registration(registration: Registration, *, actor_id: int | None = No
     move_status(registration, REGISTRATION_STATUS, "cancelled", actor_id=actor_id)
 
 
+def set_registration_status(registration: Registration, status: str, *, actor_id: int | None = None) -> bool:
+    """Confirm, waitlist or reinstate a registration (the moves REGISTRATION_STATUS allows), audited. A
+    reinstated registration's badge admits again: cancelling never changed its code."""
+    return move_status(registration, REGISTRATION_STATUS, status, actor_id=actor_id)
+
+
 def registration_by_access_key(access_key: str) -> Registration | None:
     if not access_key or len(access_key) > 64:
         return None

@@ -214,6 +214,20 @@ def cancel_registration(registration_id):
     return redirect(url_for("visitors.registration", registration_id=registration_id))
 
 
+@bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>/status", methods=["POST"])
+@require(MANAGE_REGISTRATIONS, organizer=True)
+def registration_status(registration_id):
+    """Confirm a pending registration, waitlist it, or reinstate a cancelled one."""
+    registration = _registration_in_edition(registration_id)
+    try:
+        services.set_registration_status(registration, request.form.get("status", ""), actor_id=current_user.id)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Status changed."), "success")
+    return redirect(url_for("visitors.registration", registration_id=registration_id))
+
+
 # --- possible duplicates: the staff review list -----------------------------------------------------
 
 @bp.route("/org/duplicates")

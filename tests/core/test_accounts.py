@@ -161,6 +161,7 @@ def _form_data(tenant: Tenant, twin) -> dict[str, dict]:
                               "category": "buyer", "consent": "y", "share_with_exhibitors": "y"},
         "visitors.reissue_badge": {},
         "visitors.cancel_registration": {},
+        "visitors.registration_status": {"status": "cancelled"},
         "visitors.edit_person": {"name": "Forged Name", "email": f"forged.person.{n}@example.com", "phone": "",
                                  "company": "Forged Co", "job_title": "", "country": "CN"},
         "visitors.merge_duplicates": pair,
@@ -176,7 +177,7 @@ POST_FORMS = ("core.login", "core.logout", "core.profile", "core.revoke_token", 
               "core.new_edition", "core.edition", "exhibitors.edition_exhibitors", "exhibitors.exhibitor_status",
               "exhibitors.portal",
               "exhibitors.staff", "visitors.register", "visitors.reissue_badge", "visitors.cancel_registration",
-              "visitors.edit_person", "visitors.merge_duplicates", "visitors.distinct_persons",
+              "visitors.edit_person", "visitors.merge_duplicates", "visitors.distinct_persons", "visitors.registration_status",
               "onsite.scanner", "onsite.checkin", "leads.lead")
 
 

@@ -9,7 +9,7 @@ from expo.extensions import db
 from expo.onsite import services as onsite
 from expo.visitors import services as visitors
 
-from ..conftest import csrf_token, login
+from ..conftest import Browser, csrf_token, login
 
 
 def _decode_pdf(data: bytes) -> str:
@@ -83,3 +83,24 @@ def test_registration_of_another_edition_is_not_found_under_this_one(app, client
     db.session.commit()
     login(client, desk)
     assert client.get(f"/org/editions/{edition.id}/registrations/{foreign.id}").status_code == 404
+
+
+def test_the_desk_reinstates_a_cancelled_registration_and_its_badge_admits_again(app, make):
+    edition = make.edition()
+    registration = make.registration(edition, name="陈静")
+    manager = make.user("manager", db.session.get(Organizer, edition.organizer_id))
+    db.session.commit()
+    desk = f"/org/editions/{edition.id}/registrations/{registration.id}"
+    browser = Browser(app, manager)
+    assert browser.post(desk + "/cancel").status_code == 302
+    page = browser.get(desk).get_data(as_text=True)
+    assert "Reinstate (the badge admits again)" in page
+    assert browser.post(desk + "/status", data={"status": "confirmed"}).status_code == 302
+    db.session.expire_all()
+    assert registration.status == "confirmed"
+    assert onsite.verify_code(edition, visitors.badge_code(registration)) == (registration, None)
+    # an illegal move is refused with a message, nothing changes
+    response = browser.post(desk + "/status", data={"status": "pending"}, follow_redirects=True)
+    assert "cannot change to" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert registration.status == "confirmed"
