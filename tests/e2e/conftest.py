@@ -51,8 +51,10 @@ def new_page(browser, live_server):
     """Opens a page in a fresh browser context (its own cookies: one user each); JS errors fail the test."""
     contexts, errors = [], []
 
-    def open_page(locale="en-US"):
-        context = browser.new_context(base_url=live_server, locale=locale, viewport={"width": 1024, "height": 768})
+    def open_page(locale="en-US", *, javascript=True, timezone_id=None, viewport=None):
+        context = browser.new_context(base_url=live_server, locale=locale, timezone_id=timezone_id,
+                                      java_script_enabled=javascript,
+                                      viewport=viewport or {"width": 1024, "height": 768})
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()

@@ -49,23 +49,10 @@ def _organizer(edition):
 
 
 @pytest.fixture
-def open_page(browser, live_server):
+def open_page(new_page):
     """A page in a fresh context (own cookies) whose clock runs in BROWSER_ZONE; JS errors fail the test."""
-    contexts, errors = [], []
-
-    def opener(*, javascript=True, locale="en-US"):
-        context = browser.new_context(base_url=live_server, locale=locale, timezone_id=BROWSER_ZONE,
-                                      java_script_enabled=javascript, viewport={"width": 1024, "height": 768})
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-        return page
-
-    yield opener
-    for context in contexts:
-        context.close()
-    assert not errors, f"JavaScript errors in the browser: {errors}"
+    return lambda *, javascript=True, locale="en-US": new_page(locale, javascript=javascript,
+                                                                timezone_id=BROWSER_ZONE)
 
 
 def _sign_in(page, email):
