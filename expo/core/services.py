@@ -52,6 +52,15 @@ class ServiceError(ValueError):
         self.field = field
 
 
+MAX_DB_INT = 2**31 - 1  # the largest id an INTEGER column holds on every database
+
+
+def unstorable(text: str) -> bool:
+    """Text no database column can hold: a NUL byte (PostgreSQL refuses it) or a lone surrogate (not
+    valid Unicode: it cannot be encoded)."""
+    return "\x00" in text or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text)
+
+
 # --- audit ---------------------------------------------------------------------------------------
 
 def audit(action: str, *, organizer_id: int | None, user_id: int | None = None, obj=None,

@@ -1,6 +1,7 @@
 """The JSON scan API, used by the scanner and check-in pages and by scanner apps (authentication: core.api)."""
 from flask import g, jsonify, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
 
 from ..core.api import api_blueprint
@@ -18,7 +19,10 @@ BATCH_LIMIT = 500
 
 
 def _json_body():
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # JSON nested thousands deep: not a scan
+        body = None
     if body is None:
         raise ServiceError(_("The request body must be valid JSON (Content-Type: application/json)."))
     return body
@@ -72,4 +76,6 @@ def scan_batch():
             answers.append({"result": "error", "status": 403, "error": str(error)})
         except ServiceError as error:
             answers.append({"result": "error", "status": 400, "error": str(error), "field": error.field})
+        except DBAPIError:  # the database refused this item (its savepoint is undone): the others still count
+            answers.append({"result": "error", "status": 400, "error": _("This scan could not be stored.")})
     return jsonify(answers)

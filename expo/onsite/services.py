@@ -18,7 +18,7 @@ from ..core.db import insert_unless_exists, take_write_lock, utcnow
 from ..core.models import Edition
 from ..core.permissions import has_permission
 from ..core.scoping import Scope, get_scoped, scoped
-from ..core.services import ServiceError
+from ..core.services import MAX_DB_INT, ServiceError, unstorable
 from ..extensions import db
 from ..leads import VIEW_ALL_LEADS
 from ..leads import services as leads
@@ -131,9 +131,10 @@ def parse_scanned_at(value) -> datetime:
         raise ServiceError(_l("scanned_at must be an ISO 8601 string."), "scanned_at")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        moment = moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError):  # OverflowError: year 1 east of UTC, year 9999 west of it
         raise ServiceError(_l("scanned_at must be an ISO 8601 string."), "scanned_at") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment
 
 
 def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=None,
@@ -141,13 +142,14 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
     """Verify a badge code and act on it (lead or check-in). Every call leaves exactly one Scan row."""
     if kind not in SCAN_KINDS:
         raise ServiceError(_l("kind must be 'lead' or 'checkin'."), "kind")
-    if not isinstance(client_scan_id, str) or not 1 <= len(client_scan_id) <= 64:
+    if not isinstance(client_scan_id, str) or not 1 <= len(client_scan_id) <= 64 or unstorable(client_scan_id):
         raise ServiceError(_l("client_scan_id must be a string of 1 to 64 characters."), "client_scan_id")
-    if not isinstance(code, str):
+    if not isinstance(code, str) or unstorable(code):
         raise ServiceError(_l("code must be a string."), "code")
-    if gate is not None and not isinstance(gate, str):
+    if gate is not None and (not isinstance(gate, str) or unstorable(gate)):
         raise ServiceError(_l("gate must be a string."), "gate")
-    if edition_id is not None and (not isinstance(edition_id, int) or isinstance(edition_id, bool)):
+    if edition_id is not None and (not isinstance(edition_id, int) or isinstance(edition_id, bool)
+                                   or not 1 <= edition_id <= MAX_DB_INT):
         raise ServiceError(_l("edition_id must be a number."), "edition_id")
     scanned_at = parse_scanned_at(scanned_at)
     scope = Scope.of(user)
