@@ -27,7 +27,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)
 
+    from .core.auth import init_request_guards
     from .core.registry import registry, resolve
+
+    init_request_guards(app)  # before any blueprint adds its URL rules
 
     modules = registry.load(app.config.get("MODULES", MODULES))
     for module in modules:  # every table registered before migrations or queries

@@ -11,11 +11,13 @@ from functools import wraps
 
 from flask import Blueprint, abort, current_app, g, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from ..extensions import db, login_manager
 from .models import Edition, User
 from .permissions import has_permission
 from .scoping import Scope, get_scoped_or_404
+from .services import MAX_DB_INT, unstorable
 
 
 @login_manager.user_loader
@@ -58,6 +60,30 @@ def current_scope() -> Scope:
 
 def client_ip() -> str | None:
     return request.remote_addr
+
+
+# --- what no view has to think about ---------------------------------------------------------------
+
+class DatabaseInt(IntegerConverter):
+    """``<int:…>`` in every URL: an id beyond what a database INTEGER holds is simply not found (a 404),
+    never a query that fails."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_DB_INT)
+        super().__init__(map, *args, **kwargs)
+
+
+def init_request_guards(app) -> None:
+    """Before the URL rules exist: bounded ids. Before every request: a path or query with text no
+    database can hold (a NUL byte, a lone surrogate) is refused before any view queries with it."""
+    app.url_map.converters["int"] = DatabaseInt
+
+    @app.before_request
+    def _refuse_unstorable_text():
+        if unstorable(request.path):
+            abort(404)
+        if any(unstorable(key) or unstorable(value) for key, value in request.args.items(multi=True)):
+            abort(400)
 
 
 # --- edition-scoped blueprints -------------------------------------------------------------------

@@ -1,3 +1,6 @@
+import math
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
@@ -5,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from .models import EDITION_STATUSES
+from .services import unstorable
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -12,20 +16,44 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class LoginForm(FlaskForm):
+class Form(FlaskForm):
+    """The base of every form: text a database cannot store (a NUL byte, a lone surrogate) and numbers that
+    are not finite are errors beside their field, never a 500 at the write."""
+
+    def validate(self, extra_validators=None):
+        bad_numbers = []
+        for field in self:
+            if isinstance(field.data, (Decimal, float)) and not math.isfinite(field.data):
+                field.data = None  # NaN and infinities would break the field's own range checks
+                bad_numbers.append(field)
+        valid = super().validate(extra_validators)
+        for field in self:
+            values = field.data if isinstance(field.data, (list, tuple)) else [field.data]
+            message = None
+            if field in bad_numbers:
+                message = _l("Enter a number.")
+            elif any(isinstance(value, str) and unstorable(value) for value in values):
+                message = _l("This text contains characters that cannot be stored.")
+            if message:
+                field.errors = [*field.errors, message]
+                valid = False
+        return valid
+
+
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)])
 
 
-class ShowForm(FlaskForm):
+class ShowForm(Form):
     name = StringField(_l("Show name"), validators=[DataRequired(), Length(max=200)])
 
 
-class EditionForm(FlaskForm):
+class EditionForm(Form):
     name = StringField(_l("Edition name"), validators=[DataRequired(), Length(max=200)])
     starts_on = DateField(_l("First day"), validators=[DataRequired()])
     ends_on = DateField(_l("Last day"), validators=[DataRequired()])
@@ -35,10 +63,10 @@ class EditionForm(FlaskForm):
     consent_text = TextAreaField(_l("Consent text shown to visitors"), validators=[Optional()])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     status = SelectField(_l("Status"), choices=choices((s, s) for s in EDITION_STATUSES))
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     name = StringField(_l("Category"), validators=[DataRequired(), Length(max=200)])
     parent_id = SelectField(_l("Parent"), coerce=int, default=0)

@@ -10,6 +10,7 @@ from flask import Flask, g, has_request_context, render_template, request, url_f
 from flask_babel import get_locale
 from flask_login import current_user
 
+from ..extensions import db
 from .permissions import has_permission
 from .registry import registry
 
@@ -85,6 +86,8 @@ def init_templating(app: Flask) -> None:
 
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
+    if code >= 500:
+        db.session.rollback()  # a failed write leaves the session unusable: the error page must still render
     if request.path.startswith("/api/"):
         return {"error": getattr(error, "name", "Error"), "message": getattr(error, "description", "")}, code
     return render_template("error.html", code=code, error=error), code

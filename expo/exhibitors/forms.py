@@ -1,25 +1,24 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DecimalField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from ..core.forms import choices
+from ..core.forms import Form, choices
 from .models import EXHIBITOR_STATUSES
 
 
-class ExhibitorForm(FlaskForm):
+class ExhibitorForm(Form):
     company_name = StringField(_l("Company"), validators=[DataRequired(), Length(max=200)])
     country = StringField(_l("Country (ISO code)"), validators=[Optional(), Length(max=2)])
     hall = StringField(_l("Hall"), validators=[Optional(), Length(max=20)])
     stand = StringField(_l("Stand"), validators=[Optional(), Length(max=20)])
-    area_m2 = DecimalField(_l("Area (m²)"), validators=[Optional(), NumberRange(min=1)])
+    area_m2 = DecimalField(_l("Area (m²)"), validators=[Optional(), NumberRange(min=1, max=100_000)])
     status = SelectField(_l("Status"), choices=choices((s, s) for s in EXHIBITOR_STATUSES), default="contracted")
     admin_name = StringField(_l("Admin name"), validators=[DataRequired(), Length(max=200)])
     admin_email = EmailField(_l("Admin email"), validators=[DataRequired(), Email()])
     admin_password = PasswordField(_l("Admin password"), validators=[DataRequired(), Length(min=8)])
 
 
-class CompanyForm(FlaskForm):
+class CompanyForm(Form):
     name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=200)])
     country = StringField(_l("Country (ISO code)"), validators=[Optional(), Length(max=2)])
     website = StringField(_l("Website"), validators=[Optional(), Length(max=300)])
@@ -31,7 +30,7 @@ class CompanyForm(FlaskForm):
 STAFF_ROLES = ("booth_staff", "exhibitor_admin")
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email()])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8)])

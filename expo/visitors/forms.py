@@ -1,10 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField, TelField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..core.forms import choices
+from ..core.forms import Form, choices
 
 REGISTERABLE_CATEGORIES = ("buyer", "trade_visitor", "public", "media", "vip")
 
@@ -18,7 +17,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(Form):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Email(), Length(max=254)])
     phone = TelField(_l("Mobile phone"), validators=[Optional(), Length(max=40)])
@@ -32,7 +31,7 @@ class RegistrationForm(FlaskForm):
     consent = BooleanField(_l("I agree"), validators=[DataRequired(_l("Registration needs your consent."))])
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     """Staff correct the stored visitor (name, email, phone, company): the visitor's record, not a registration."""
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Email"), filters=[strip], validators=[Optional(), Email(), Length(max=254)])
