@@ -32,9 +32,10 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
-def insert_unless_exists(model, values: dict, unique: list[str], returning):
+def insert_unless_exists(model, values: dict, unique: list[str] | None, returning):
     """``INSERT … ON CONFLICT (unique) DO NOTHING RETURNING returning``: the returned value, or None when a
     row with the same unique key exists already (e.g. written a moment ago by a concurrent request).
+    ``unique=None``: any unique key of the table.
 
     One statement, no savepoint: the hot paths (scans, leads) use it instead of catching an IntegrityError.
     """

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
@@ -70,4 +71,5 @@ def _scan(world, edition, user_id, exhibitor_id, registration_id, kind, moment, 
     return {"organizer_id": world.organizer.id, "edition_id": edition.id, "user_id": user_id,
             "exhibitor_id": exhibitor_id, "registration_id": registration_id, "kind": kind,
             "client_scan_id": secrets.token_hex(16), "raw_code": "(demo)", "gate": gate, "scanned_at": moment,
-            "received_at": moment, "result": "ok", "reason": None}
+            "received_at": moment, "result": "ok", "reason": None,
+            "admitted_on": moment.astimezone(ZoneInfo(edition.timezone)).date() if kind == "checkin" else None}

@@ -1,10 +1,10 @@
 """Scans: every read of a badge code is a fact, refused ones too."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.db import UTCDateTime, utcnow
@@ -42,6 +42,10 @@ class Scan(db.Model):
         CheckConstraint(SCAN_RESULT.check("result"), name="valid_result"),
         CheckConstraint("(result = 'refused') = (reason IS NOT NULL)", name="refusal_has_reason"),
         Index("ix_scans_edition_id_kind_result", "edition_id", "kind", "result"),
+        # One admission per registration and show day, whatever two gates do at the same moment.
+        Index("uq_scans_registration_id_admitted_on", "registration_id", "admitted_on", unique=True,
+              sqlite_where=text("admitted_on IS NOT NULL"), postgresql_where=text("admitted_on IS NOT NULL")),
+        CheckConstraint("admitted_on IS NULL OR (kind = 'checkin' AND result = 'ok')", name="admission_is_ok_checkin"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
@@ -58,3 +62,4 @@ class Scan(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the server's clock
     result: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(String(40))
+    admitted_on: Mapped[date | None] = mapped_column(Date)  # an admitted check-in: its show day (edition's zone)

@@ -6,7 +6,7 @@ the lead or previous check-in, and the inserts, then one commit by the caller.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -180,11 +180,16 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
     if reason is None and kind == "lead":
         row["lead_id"], row["result"] = leads.capture_lead(exhibitor, registration, user, scanned_at)
     elif reason is None:
-        row["result"] = _admit(registration, scanned_at)
+        row["result"], row["admitted_on"] = _admit(registration, scanned_at)
     else:
         row["result"] = "refused"
     # A Core insert: the scan row is written once and never changed, it needs no unit of work.
-    scan_id = insert_unless_exists(Scan, row, ["user_id", "client_scan_id"], Scan.id)
+    scan_id = insert_unless_exists(Scan, row, None, Scan.id)
+    if scan_id is None and row.get("admitted_on") and not _stored(user, client_scan_id):
+        # Another gate admitted this badge today a moment ago (the database keeps one admission per day):
+        # this scan is a duplicate entry.
+        row["result"], row["admitted_on"] = "duplicate", None
+        scan_id = insert_unless_exists(Scan, row, None, Scan.id)
     if scan_id is None:
         # The same client_scan_id arrived twice at once and the other request stored it first: what this
         # attempt wrote (a lead, a count) must go; the caller rolls back and answers with replay_scan().
@@ -226,15 +231,18 @@ def verify_code(edition: Edition, code: str) -> tuple[Registration | None, str |
     return registration, None
 
 
-def _admit(registration: Registration, scanned_at: datetime) -> str:
-    """Admitted once per show day (in the edition's time zone); a second entry that day is a duplicate."""
-    zone = ZoneInfo(registration.edition.timezone)
-    local_day = scanned_at.astimezone(zone).date()
-    day_start = datetime.combine(local_day, time.min, zone).astimezone(timezone.utc)
-    earlier = db.session.scalar(select(Scan.id).where(
-        Scan.registration_id == registration.id, Scan.kind == "checkin", Scan.result == "ok",
-        Scan.scanned_at >= day_start, Scan.scanned_at < day_start + timedelta(days=1)).limit(1))
-    return "duplicate" if earlier else "ok"
+def _admit(registration: Registration, scanned_at: datetime) -> tuple[str, date | None]:
+    """Admitted once per show day (in the edition's time zone); a second entry that day is a duplicate.
+    Returns the result and, for an admission, its day (unique per registration in the database)."""
+    local_day = scanned_at.astimezone(ZoneInfo(registration.edition.timezone)).date()
+    earlier = db.session.scalar(select(Scan.id).where(Scan.registration_id == registration.id,
+                                                      Scan.admitted_on == local_day).limit(1))
+    return ("duplicate", None) if earlier else ("ok", local_day)
+
+
+def _stored(user, client_scan_id: str) -> bool:
+    return db.session.scalar(select(Scan.id).where(Scan.user_id == user.id,
+                                                   Scan.client_scan_id == client_scan_id)) is not None
 
 
 def scans(scope: Scope, edition: Edition, kind: str, limit: int = 50, user_id: int | None = None) -> list[Scan]:

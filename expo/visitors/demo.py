@@ -124,9 +124,10 @@ def _insert_registrations(world: DemoWorld, edition, person_ids: list[int]) -> l
         row["status"] = "cancelled"
     if not rows:
         return []
+    first_id = (db.session.scalar(select(func.max(Registration.id))) or 0) + 1
     db.session.execute(insert(Registration), rows)
-    ids = db.session.scalars(select(Registration.id).where(Registration.edition_id == edition.id)
-                             .order_by(Registration.id))
+    ids = db.session.scalars(select(Registration.id).where(Registration.edition_id == edition.id,
+                                                           Registration.id >= first_id).order_by(Registration.id))
     # Who came, once the show has begun: every walk-up, and about two in three of the others.
     came = [bool(windows) and row["status"] != "cancelled"
             and (row["source"] == "walk_up" or rng.random() < ATTENDANCE) for row in rows]

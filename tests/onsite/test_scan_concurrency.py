@@ -57,3 +57,51 @@ def test_simultaneous_scans_of_one_visitor_by_one_exhibitor_keep_one_lead(app, m
     assert len(leads) == len(codes)
     assert all(lead.scan_count == 2 for lead in leads)
     assert db.session.scalar(select(db.func.count(Scan.id)).where(Scan.exhibitor_id == exhibitor_id)) == 2 * len(codes)
+
+
+def _checkin_together(app, user_ids, code, edition_id):
+    barrier = threading.Barrier(len(user_ids))
+    results, errors = [], []
+
+    def scan(user_id):
+        with app.app_context():
+            try:
+                user = db.session.get(User, user_id)
+                barrier.wait(timeout=10)
+                outcome = onsite.record_scan(user, code=code, kind="checkin", client_scan_id=str(uuid.uuid4()),
+                                             edition_id=edition_id, gate=f"Gate {user_id}")
+                db.session.commit()
+                results.append(outcome.result)
+            except Exception as error:  # noqa: BLE001 - the test reports any failure of a racer
+                errors.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=scan, args=(user_id,)) for user_id in user_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results, errors
+
+
+def test_gates_scanning_one_badge_at_the_same_moment_admit_it_once(app, make):
+    """The database keeps one admission per registration and show day, whatever the race."""
+    from expo.core.models import Organizer
+
+    edition = make.edition()
+    organizer = db.session.get(Organizer, edition.organizer_id)
+    gates = [make.user("onsite", organizer) for _ in range(4)]
+    registrations = [make.registration(edition) for _ in range(5)]
+    codes = [visitors.badge_code(r) for r in registrations]
+    db.session.commit()
+    user_ids, edition_id = [user.id for user in gates], edition.id
+    db.session.remove()
+
+    for code in codes:
+        results, errors = _checkin_together(app, user_ids, code, edition_id)
+        assert errors == []
+        assert sorted(results) == ["duplicate", "duplicate", "duplicate", "ok"]
+    admitted = db.session.scalar(select(db.func.count(Scan.id)).where(
+        Scan.edition_id == edition_id, Scan.kind == "checkin", Scan.result == "ok"))
+    assert admitted == len(codes)
