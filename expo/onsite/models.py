@@ -26,6 +26,7 @@ SCAN_REASON = Machine("scan_reason", [
     State("unknown_registration", _l("Unknown registration"), "danger", "person-x"),
     State("revoked", _l("Revoked badge"), "danger", "slash-circle"),
     State("not_admitted", _l("Registration not confirmed"), "warning", "hourglass-split"),
+    State("exhibitor_not_taking_part", _l("Your company does not take part in this edition"), "danger", "shop"),
 ])
 SCAN_KINDS = SCAN_KIND.codes
 SCAN_RESULTS = SCAN_RESULT.codes

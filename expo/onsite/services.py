@@ -19,6 +19,7 @@ from ..core.models import Edition
 from ..core.permissions import has_permission
 from ..core.scoping import Scope, get_scoped, scoped
 from ..core.services import MAX_DB_INT, ServiceError, unstorable
+from ..exhibitors.models import PARTICIPATING_STATUSES
 from ..extensions import db
 from ..leads import VIEW_ALL_LEADS
 from ..leads import services as leads
@@ -170,7 +171,11 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
     if previous is not None:
         return _replay(previous)
 
-    registration, reason = verify_code(edition, code)
+    if exhibitor is not None and exhibitor.status not in PARTICIPATING_STATUSES:
+        # A cancelled (or not yet contracted) exhibitor's staff capture no lead and see no visitor.
+        registration, reason = None, "exhibitor_not_taking_part"
+    else:
+        registration, reason = verify_code(edition, code)
     row = {"organizer_id": user.organizer_id, "edition_id": edition.id, "user_id": user.id,
            "exhibitor_id": exhibitor.id if exhibitor else None, "kind": kind, "client_scan_id": client_scan_id,
            "raw_code": code[:2000], "gate": (gate or None) and gate[:60], "scanned_at": scanned_at,

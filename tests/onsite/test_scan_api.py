@@ -786,3 +786,22 @@ def test_session_caller_with_a_bad_bearer_token_is_401_not_the_session_user(clie
 
     assert response.status_code == 401
     assert count(Scan) == 0
+
+
+@pytest.mark.parametrize("status", ["cancelled", "lost", "prospect"])
+def test_staff_of_an_exhibitor_not_taking_part_capture_no_lead(client, make, booth, status):
+    from expo.exhibitors import services as exhibitor_services
+
+    visitor = make.registration(booth.edition, name="王小明")
+    exhibitor_services.set_status(booth.exhibitor, "cancelled")
+    if status != "cancelled":
+        booth.exhibitor.status = status  # the pipeline's moves are tested elsewhere; here only the state counts
+    db.session.commit()
+
+    answer = lead_scan(client, booth.token, code_of(visitor)).json
+
+    assert (answer["result"], answer["reason"]) == ("refused", "exhibitor_not_taking_part")
+    assert answer["visitor"] is None and answer["lead_id"] is None
+    assert count(Lead) == 0
+    [scan] = all_scans()
+    assert (scan.result, scan.reason, scan.registration_id) == ("refused", "exhibitor_not_taking_part", None)
