@@ -64,3 +64,20 @@ def test_a_number_that_is_not_finite_or_too_big_is_a_field_error(app, fair, area
     assert response.status_code == 200
     assert field_errors(response.get_data(as_text=True), "area_m2")
     assert count(Exhibitor) == 0
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/e/{slug}", "/static/app.css", "/no-such-page"])
+def test_every_answer_carries_the_security_headers(client, fair, path):
+    _edition_id, slug, _owner = fair
+    response = client.get(path.format(slug=slug))
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_pages_of_a_signed_in_user_are_not_cached(app, fair):
+    edition_id, _slug, owner = fair
+    browser = Browser(app, owner)
+    for path in ("/org", f"/org/editions/{edition_id}", f"/org/editions/{edition_id}/registrations"):
+        assert browser.get(path).headers["Cache-Control"] == "private, no-store", path

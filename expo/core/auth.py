@@ -85,6 +85,18 @@ def init_request_guards(app) -> None:
         if any(unstorable(key) or unstorable(value) for key, value in request.args.items(multi=True)):
             abort(400)
 
+    @app.after_request
+    def _security_headers(response):
+        """On every answer: no framing by other sites, no type sniffing, no full URLs (with their keys and
+        filters) leaked to other sites; nothing a signed-in user sees kept in shared caches."""
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if current_user.is_authenticated and not request.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "private, no-store"
+        return response
+
 
 # --- edition-scoped blueprints -------------------------------------------------------------------
 
