@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g, has_request_context, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import escape
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..extensions import db
 from .permissions import has_permission
@@ -82,6 +85,28 @@ def init_templating(app: Flask) -> None:
 
     for code in (400, 403, 404, 405, 413, 500):
         app.register_error_handler(code, _error_page)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InterfaceError, _database_unavailable)
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def _database_unavailable(error):
+    """The database went away (a restart, a failover, a dropped connection): a 503 to retry shortly, not a
+    500. The pool has already thrown the dead connections away, so the next request gets fresh ones. The
+    answer renders without the database (no signed-in user is looked up)."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the session is discarded at teardown anyway
+        pass
+    message = str(_l("The database cannot be reached for a moment. Please try again in a few seconds."))
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if request.path.startswith("/api/"):
+        return {"error": "Service Unavailable", "message": message}, 503, headers
+    page = (f'<!doctype html><html><head><meta charset="utf-8"><title>503</title></head>'
+            f"<body><h1>503</h1><p>{escape(message)}</p></body></html>")
+    return page, 503, {**headers, "Content-Type": "text/html; charset=utf-8"}
 
 
 def _error_page(error):
