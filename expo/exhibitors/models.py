@@ -37,6 +37,8 @@ EXHIBITOR_STATUS = Machine("exhibitor_status", [
 EXHIBITOR_STATUSES = EXHIBITOR_STATUS.codes
 # Exhibitors who take part in an edition (the others are still in, or fell out of, the sales pipeline).
 PARTICIPATING_STATUSES = ("contracted", "paid", "exhibited")
+# Exhibitors who fell out of the edition: their staff capture no more leads.
+WITHDRAWN_STATUSES = ("lost", "cancelled")
 
 exhibitor_categories = Table(
     "exhibitor_categories",

@@ -19,7 +19,7 @@ from ..core.models import Edition
 from ..core.permissions import has_permission
 from ..core.scoping import Scope, get_scoped, scoped
 from ..core.services import MAX_DB_INT, ServiceError, unstorable
-from ..exhibitors.models import PARTICIPATING_STATUSES
+from ..exhibitors.models import WITHDRAWN_STATUSES
 from ..extensions import db
 from ..leads import VIEW_ALL_LEADS
 from ..leads import services as leads
@@ -171,8 +171,8 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
     if previous is not None:
         return _replay(previous)
 
-    if exhibitor is not None and exhibitor.status not in PARTICIPATING_STATUSES:
-        # A cancelled (or not yet contracted) exhibitor's staff capture no lead and see no visitor.
+    if exhibitor is not None and exhibitor.status in WITHDRAWN_STATUSES:
+        # A cancelled (or lost) exhibitor's staff capture no lead and see no visitor.
         registration, reason = None, "exhibitor_not_taking_part"
     else:
         registration, reason = verify_code(edition, code)

@@ -788,7 +788,7 @@ def test_session_caller_with_a_bad_bearer_token_is_401_not_the_session_user(clie
     assert count(Scan) == 0
 
 
-@pytest.mark.parametrize("status", ["cancelled", "lost", "prospect"])
+@pytest.mark.parametrize("status", ["cancelled", "lost"])
 def test_staff_of_an_exhibitor_not_taking_part_capture_no_lead(client, make, booth, status):
     from expo.exhibitors import services as exhibitor_services
 
