@@ -1,0 +1,20 @@
+"""Accounts and sessions: server-side sessions, TOTP, password changes (issue 6).
+
+Revision ID: 0005
+Revises: 0004
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
