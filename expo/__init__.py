@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .config import ROOT, Config
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 # The modules, lowest floor first (see DESIGN.md, Layout). Each declares what it plugs in (MODULE).
 MODULES = ("expo.core", "expo.visitors", "expo.exhibitors", "expo.leads", "expo.onsite", "expo.postshow")
@@ -40,6 +40,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "core.login"
     login_manager.login_message = _l("Please sign in to see this page.")

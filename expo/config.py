@@ -44,6 +44,8 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
+        # Rate-limit counters: memory:// for one process; redis://… when several workers or machines serve.
+        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
         self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
 

@@ -1,5 +1,7 @@
 """Extension objects, bound to the app in create_app()."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -19,3 +21,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Rate limits (sign-in, the public registration form): storage from RATELIMIT_STORAGE_URI, memory by default,
+# Redis in production. Nothing is limited unless a view asks for it.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
