@@ -7,7 +7,6 @@ read in), ``None`` is empty, anything else is text.
 """
 from __future__ import annotations
 
-import csv
 import io
 import re
 from datetime import date, datetime
@@ -37,6 +36,8 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 # (so no cell reference, no DDE command), no "=", "*" or "^".
 PHONE = re.compile(r"\+\(?\d[\d ()./-]*")
 DOUBLED_SEPARATOR = re.compile(r"[ ./-]{2}")
+# What makes a CSV cell need quotes: a separator (comma, semicolon, tab), the quote itself, a line break.
+MUST_QUOTE = re.compile(r'[,;\t"\r\n]')
 
 
 def _is_phone(text: str) -> bool:
@@ -50,18 +51,17 @@ def neutralise_cell(value) -> str:
     The rule (CSV has no cell types, so the defence has to live in the text itself):
 
     * Text that does not start with a formula trigger is written as it is.
-    * Text that starts with a trigger gets a prefix, so that the first character is no trigger any more:
-      - a phone number (``PHONE`` above) gets a **space**: " +86 139 1234 5678" stays readable (a space
-        is invisible, where the usual apostrophe shows as "'+86 139…" because Excel does not strip it
-        from CSV cells) and is text to Excel and LibreOffice, which look only at the first character.
-        A program that trims the space first and evaluates the rest still meets only digits and the
-        operators + - ( ) . /: it can show an odd number or an error, never call a function such as
-        HYPERLINK or WEBSERVICE, read another cell or start a program through DDE ("cmd|…"), which is
-        what makes formula injection dangerous.
-      - anything else (=HYPERLINK(…), +cmd|…, -2+3, @SUM(…), a formula hidden behind a tab) gets an
-        **apostrophe**, the prefix OWASP recommends: visible, but no program strips it and evaluates.
-        A negative number written as text ("-2") is prefixed too: a formula and a number cannot be
-        told apart safely from the outside, and text must stay text.
+    * A phone number (``PHONE`` above: "+86 139 1234 5678", "+8613912345678") is written as it is too: it is
+      data other programs import, and a "+" followed by nothing but digits and the separators people write in
+      phone numbers cannot call a function (HYPERLINK, WEBSERVICE), read another cell or start a program
+      through DDE ("cmd|…"), which is what makes formula injection dangerous. The worst a spreadsheet can do
+      with it is arithmetic on the display; whoever opens exports in Excel takes the XLSX file, where a phone
+      number is a text cell.
+    * Any other text that starts with a trigger (=HYPERLINK(…), +cmd|…, -2+3, @SUM(…), a formula hidden
+      behind a tab, the full-width ＝ an input method turns into "=") gets an **apostrophe**, the prefix OWASP
+      recommends: visible, but no program strips it and evaluates. A negative number written as text ("-2")
+      is prefixed too: a formula and a number cannot be told apart safely from the outside, and text must
+      stay text.
     * Numbers (int, float, Decimal) are written as numbers and never prefixed: -2 is a number.
     """
     if value is None:
@@ -75,19 +75,26 @@ def neutralise_cell(value) -> str:
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)
-    if not text.startswith(FORMULA_TRIGGERS):
+    if not text.startswith(FORMULA_TRIGGERS) or _is_phone(text):
         return text
-    return " " + text if _is_phone(text) else "'" + text
+    return "'" + text
+
+
+def _quoted(cell: str) -> str:
+    """A cell holding a separator, a quote or a line break, in quotes (quotes doubled); any other as it is."""
+    if MUST_QUOTE.search(cell) is None:
+        return cell
+    return '"' + cell.replace('"', '""') + '"'
 
 
 def csv_text(header, rows) -> str:
-    """CSV with a byte-order mark, so that Excel reads the UTF-8 (Chinese) correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([neutralise_cell(str(h)) for h in header])
-    for row in rows:
-        writer.writerow([neutralise_cell(v) for v in row])
-    return "\ufeff" + out.getvalue()
+    """CSV with a byte-order mark, so that Excel reads the UTF-8 (Chinese) correctly.
+
+    Comma-separated, and every cell that holds a separator any spreadsheet program may split on is quoted:
+    the comma, but also the semicolon (Excel's list separator where the comma is the decimal mark, as in
+    German or French settings) and the tab (pasted text), where the csv module quotes only its own delimiter."""
+    lines = [[neutralise_cell(str(h)) for h in header]] + [[neutralise_cell(v) for v in row] for row in rows]
+    return "\ufeff" + "".join(",".join(_quoted(cell) for cell in line) + "\r\n" for line in lines)
 
 
 def _sheet_title(title) -> str:
@@ -122,7 +129,7 @@ def _cell(sheet, value) -> WriteOnlyCell:
     # if the format is changed.
     cell.data_type = "s"
     cell.number_format = XLSX_TEXT_FORMAT
-    if text.startswith(FORMULA_TRIGGERS):
+    if text.startswith(FORMULA_TRIGGERS) and not _is_phone(text):  # a phone number stays as typed: no "'+86…"
         cell.quotePrefix = True
     return cell
 

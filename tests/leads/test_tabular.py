@@ -15,17 +15,18 @@ from expo.core.tabular import csv_text, neutralise_cell, write_xlsx
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 PHONES = ["+86 139 1234 5678", "+1 (555) 123-4567", "+49 151 2345 6789", "+44 20 7946 0958", "+852 9123.4567",
-          "+86-139-1234-5678"]
+          "+86-139-1234-5678", "+8613912345678", "+14155550123"]
 FORMULAS = ['=HYPERLINK("http://evil.example","x")', "=1+1", "+cmd|' /C calc'!A0", "+1+1", "-2+3", "-2",
             "@SUM(A1:A9)", "\t=1+1", "\r=1+1", "＝1+1", "+1-1", "+86 139 1234 5678=A1", "+86 139 1234 5678+1",
-            "+1 (555) WEBSERVICE", "+86 139--1234-5678"]
+            "+1 (555) WEBSERVICE", "+86 139--1234-5678", "＋1+1", "－2+3", "＠SUM(A1:A9)", "＝HYPERLINK(\"x\")",
+            "+86 139 1234 5678;=1+1", "+86 139 1234 5678\t=1+1", "+86 139 1234 5678,x"]
 
 
 @pytest.mark.parametrize("phone", PHONES)
-def test_csv_phone_stays_readable_and_is_no_formula(phone):
-    cell = neutralise_cell(phone)
-    assert cell.strip() == phone  # nothing visible added: no "'+86 139…"
-    assert not cell.startswith(TRIGGERS)  # Excel and LibreOffice look at the first character
+def test_csv_phone_is_written_as_it_is(phone):
+    """A "+" followed only by digits and the separators of phone numbers cannot start a function call: the
+    number stays usable for whoever imports the file (no apostrophe, no space in front)."""
+    assert neutralise_cell(phone) == phone
 
 
 @pytest.mark.parametrize("formula", FORMULAS)
@@ -49,8 +50,33 @@ def test_csv_text_round_trip():
                                           ["Anna, \"the\" buyer", None, "line\nbreak"]])
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:])))
-    assert rows == [["姓名", "电话", "备注"], ["王小明", " +86 139 1234 5678", '\'=HYPERLINK("x")'],
+    assert rows == [["姓名", "电话", "备注"], ["王小明", "+86 139 1234 5678", '\'=HYPERLINK("x")'],
                     ['Anna, "the" buyer', "", "line\nbreak"]]
+
+
+@pytest.mark.parametrize("cell", ["Müller; Söhne", "a\tb", "a,b", 'say "hi"', "line\nbreak", "cr\rhere",
+                                  "+86 139 1234 5678;x"])
+def test_csv_quotes_every_cell_holding_a_separator(cell):
+    """Excel splits on ";" where the comma is the decimal mark (German, French settings) and some programs on
+    a tab: a cell holding either is quoted as well as one holding a comma, a quote or a line break."""
+    text = csv_text(["h"], [[cell, "plain"]])
+    line = text[1:].split("\r\n", 1)[1]
+    quoted = '"' + neutralise_cell(cell).replace('"', '""') + '"'
+    assert line.startswith(quoted + ",plain")
+    assert list(csv.reader(io.StringIO(text[1:])))[1] == [neutralise_cell(cell), "plain"]
+
+
+def test_csv_leaves_cells_without_separators_unquoted():
+    text = csv_text(["姓名", "电话"], [["王小明", "+86 139 1234 5678"], [3, None]])
+    assert text == "\ufeff姓名,电话\r\n王小明,+86 139 1234 5678\r\n3,\r\n"
+
+
+@pytest.mark.parametrize("phone", PHONES)
+def test_xlsx_phone_is_a_text_cell_as_typed(phone):
+    sheet = load_workbook(io.BytesIO(write_xlsx(["Phone"], [[phone]], "Phones"))).active
+    cell = sheet["A2"]
+    assert (cell.value, cell.data_type, cell.number_format) == (phone, "s", "@")
+    assert not cell.quotePrefix
 
 
 def test_xlsx_cells_are_typed():
@@ -67,6 +93,7 @@ def test_xlsx_cells_are_typed():
     assert [c.value for c in first[:3]] == ["深圳宏达家具有限公司", "+86 139 1234 5678", "=1+1"]
     assert all(c.data_type == "s" and c.number_format == "@" for c in first[:3])
     assert first[2].quotePrefix and not first[0].quotePrefix
+    assert not first[1].quotePrefix  # a phone number is a text cell as typed: no hidden "'" in front
     assert (first[3].value, first[3].data_type) == (3, "n")
     assert first[4].value == 12.5
     assert first[5].value == datetime(2026, 5, 20, 10, 30) and first[5].number_format == "yyyy-mm-dd hh:mm"
