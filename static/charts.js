@@ -21,6 +21,8 @@
  *     "option": {...}            optional, any ECharts option, deep-merged over the generated one
  *   }
  * or B) {"option": {...a complete ECharts option...}} without "type": used as it is.
+ * Tooltips are drawn on the canvas (renderMode "richText"): HTML tooltips and formatters returning HTML
+ * need style= attributes, which the Content-Security-Policy refuses; keep it that way in "option" too.
  * Either way the chart gets our theme (font stack of static/app.css, palette), the page's locale
  * ('ZH' for <html lang="zh-CN">, else 'EN'), resizes with its box, and shows the data-empty sentence
  * instead of a blank canvas when there is nothing to draw (no series, or every value null or 0).
@@ -88,7 +90,9 @@
       aria: { enabled: true },
       animationDuration: 400,
       legend: { show: many || type === "pie" || type === "donut", bottom: 0, type: "scroll", icon: "roundRect", itemWidth: 12, itemHeight: 8 },
-      tooltip: { confine: true, valueFormatter: function (v) { return fmt(v, unit); } }
+      // richText: the tooltip is drawn on the canvas. ECharts' default HTML tooltip writes style="…"
+      // attributes, which the Content-Security-Policy (style-src 'self') refuses.
+      tooltip: { renderMode: "richText", confine: true, valueFormatter: function (v) { return fmt(v, unit); } }
     };
     if (type === "pie" || type === "donut" || type === "funnel") {
       var s = series[0] || { data: [] };
@@ -156,6 +160,7 @@
     else option = spec && spec.option ? spec.option : null;
     var series = option && option.series ? [].concat(option.series) : [];
     if (!option || !hasData(series)) { showEmpty(el); return; }
+    [].concat(option.tooltip || []).forEach(function (t) { t.renderMode = "richText"; });  // CSP: see above
     var chart = echarts.init(el, "expo", { locale: LOCALE, renderer: "canvas" });
     chart.setOption(option);
     chart.on("click", function (params) {
