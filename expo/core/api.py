@@ -50,4 +50,13 @@ def api_blueprint(name: str, import_name: str, *, user_options=()) -> Blueprint:
             return api_error(401, _("Missing or invalid API token."))
         return None
 
+    # The answers the OpenAPI document promises (core.openapi), in the API's own error shape, not the web pages'.
+    @bp.errorhandler(413)
+    def too_large(error):
+        return api_error(413, _("The request body is too large."))
+
+    @bp.errorhandler(429)
+    def too_many(error):  # a Flask-Limiter limit on an API view; its Retry-After header is added after this
+        return api_error(429, _("Too many requests. Please wait a moment and try again."))
+
     return bp

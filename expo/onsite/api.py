@@ -4,14 +4,17 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
 
-from ..core.api import api_blueprint
+from ..core.api import API_PREFIX, api_blueprint
 from ..core.api import api_error as _error
 from ..core.db import take_write_lock
 from ..core.models import User
-from ..core.services import ServiceError
+from ..core.openapi import error_responses, schema_ref
+from ..core.services import MAX_DB_INT, ServiceError
 from ..exhibitors.models import Exhibitor
 from ..extensions import db
+from ..visitors.models import VISITOR_CATEGORIES
 from . import services
+from .models import REFUSAL_REASONS, SCAN_KINDS, SCAN_RESULTS
 
 # What a scan needs of the token's user, loaded with the token in one query.
 bp = api_blueprint("api", __name__, user_options=[joinedload(User.exhibitor).joinedload(Exhibitor.edition)])
@@ -79,3 +82,123 @@ def scan_batch():
         except DBAPIError:  # the database refused this item (its savepoint is undone): the others still count
             answers.append({"result": "error", "status": 400, "error": _("This scan could not be stored.")})
     return jsonify(answers)
+
+
+# --- the OpenAPI description of these two calls (the ``openapi`` hook; core.openapi assembles the document) ---
+
+SCAN_REQUEST = {
+    "type": "object",
+    "required": ["code", "kind", "client_scan_id"],
+    "properties": {
+        "code": {"type": "string", "description": (
+            "The text read from the QR code, as read. Any text is a scan: a code that is no badge of this edition "
+            "is stored and refused with a `reason`, not rejected (the raw text is kept up to 2,000 characters).")},
+        "kind": {"type": "string", "enum": list(SCAN_KINDS), "description": (
+            "`lead`: exhibitor staff at their booth; `checkin`: the organizer's on-site staff at a gate.")},
+        "client_scan_id": {"type": "string", "minLength": 1, "maxLength": 64, "description": (
+            "Made by the device, unique per scan (a UUID): the same id sent again by the same user is stored "
+            "once and answered with the stored result (`replayed`)."),
+            "examples": ["5b0c6f4e-2d1a-4c55-9a8e-3f0b6c1d2e7a"]},
+        "scanned_at": {"type": ["string", "null"], "format": "date-time", "description": (
+            "The device's clock, ISO 8601 (without a zone: UTC). Defaults to the server's time.")},
+        "gate": {"type": ["string", "null"], "description": "Where the scan happened (kept up to 60 characters)."},
+        "edition_id": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_DB_INT, "description": (
+            "`checkin` only: the edition at the gate (defaults to the organizer's live edition).")},
+    },
+}
+
+VISITOR = {
+    "type": "object",
+    "description": ("What the scanner may see of the visitor: entrance staff the name on the badge; exhibitors only "
+                    "what the visitor agreed to share (without that consent just the category, `shared: false`)."),
+    "required": ["category", "shared"],
+    "properties": {
+        "name": {"type": ["string", "null"]},
+        "company": {"type": ["string", "null"]},
+        "job_title": {"type": ["string", "null"]},
+        "country": {"type": ["string", "null"], "description": "ISO 3166-1 alpha-2"},
+        "email": {"type": ["string", "null"]},
+        "phone": {"type": ["string", "null"]},
+        "category": {"type": "string", "enum": list(VISITOR_CATEGORIES)},
+        "shared": {"type": "boolean"},
+    },
+}
+
+SCAN_RESULT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["result", "reason", "kind", "client_scan_id", "scan_id", "lead_id", "scanned_at", "received_at",
+                 "replayed", "visitor"],
+    "properties": {
+        "result": {"type": "string", "enum": list(SCAN_RESULTS), "description": (
+            "`ok`: lead captured, or visitor admitted; `duplicate`: this exhibitor already has the lead (its scan "
+            "count is raised), or the visitor was already admitted this show day; `refused`: see `reason`.")},
+        "reason": {"type": ["string", "null"], "enum": [*REFUSAL_REASONS, None],
+                   "description": "Why a refused scan was refused (docs/badges.md); null otherwise."},
+        "kind": {"type": "string", "enum": list(SCAN_KINDS)},
+        "client_scan_id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "scan_id": {"type": "integer", "minimum": 1},
+        "lead_id": {"type": ["integer", "null"], "minimum": 1},
+        "scanned_at": {"type": "string", "format": "date-time", "description": "The device's clock, in UTC."},
+        "received_at": {"type": "string", "format": "date-time", "description": "The server's clock, in UTC."},
+        "replayed": {"type": "boolean", "description": "This scan was stored before: the stored answer again."},
+        "visitor": {"oneOf": [schema_ref("Visitor"), {"type": "null"}]},
+    },
+    # A refused scan, and only a refused one, has a reason.
+    "if": {"properties": {"result": {"const": "refused"}}},
+    "then": {"properties": {"reason": {"type": "string"}}},
+    "else": {"properties": {"reason": {"type": "null"}}},
+}
+
+BATCH_ITEM_ERROR = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["result", "status", "error"],
+    "description": "A batch item that is itself not a valid scan (400) or not allowed (403); nothing was stored for it.",
+    "properties": {
+        "result": {"const": "error"},
+        "status": {"type": "integer", "enum": [400, 403]},
+        "error": {"type": "string"},
+        "field": {"type": ["string", "null"]},
+    },
+}
+
+
+def openapi() -> dict:
+    """The scan calls in OpenAPI terms (the ``openapi`` hook, see core.openapi)."""
+    errors = error_responses("400", "401", "413", "429", "503")
+    return {
+        "paths": {
+            f"{API_PREFIX}/scans": {"post": {
+                "operationId": "scan",
+                "tags": ["scans"],
+                "summary": "One badge scan: a lead at the booth or a check-in at the gate",
+                "description": ("Every call that passes the checks leaves exactly one scan row, refused ones too. "
+                                "Answers 200 once the scan is stored, whatever its result."),
+                "requestBody": {"required": True, "content": {"application/json": {"schema": schema_ref("ScanRequest")}}},
+                "responses": {
+                    "200": {"description": "The scan, stored (or stored before: `replayed`).",
+                            "content": {"application/json": {"schema": schema_ref("ScanResult")}}},
+                    **errors, **error_responses("403"),
+                },
+            }},
+            f"{API_PREFIX}/scans/batch": {"post": {
+                "operationId": "scan_batch",
+                "tags": ["scans"],
+                "summary": "An offline upload: a list of scans, answered in the same order",
+                "description": (f"Up to {BATCH_LIMIT} scans. Each item is written on its own (a savepoint): an "
+                                "invalid item is answered in its place and the others are stored."),
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "array", "maxItems": BATCH_LIMIT, "items": schema_ref("ScanRequest")}}}},
+                "responses": {
+                    "200": {"description": "One answer per item, in the order sent.",
+                            "content": {"application/json": {"schema": {
+                                "type": "array", "maxItems": BATCH_LIMIT,
+                                "items": {"oneOf": [schema_ref("ScanResult"), schema_ref("BatchItemError")]}}}}},
+                    **errors,
+                },
+            }},
+        },
+        "schemas": {"ScanRequest": SCAN_REQUEST, "ScanResult": SCAN_RESULT, "Visitor": VISITOR,
+                    "BatchItemError": BATCH_ITEM_ERROR},
+    }
