@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import ROOT, Config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -31,6 +32,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .core.registry import registry, resolve
 
     init_request_guards(app)  # before any blueprint adds its URL rules
+    if app.config.get("PROXY_FIX"):  # the client's address, scheme and host as the trusted proxies saw them
+        proxies = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     modules = registry.load(app.config.get("MODULES", MODULES))
     for module in modules:  # every table registered before migrations or queries

@@ -1,4 +1,4 @@
-"""The ``expo`` command: run, worker, demo, db, token, report, bench-data."""
+"""The ``expo`` command: run, worker, demo, db, token, report, audit, bench-data."""
 from __future__ import annotations
 
 import os
@@ -171,6 +171,57 @@ def report_command(edition_id, lang):
                              (_("Check-ins by day"), report.checkins_by_day),
                              (_("Leads per exhibitor"), report.leads_per_exhibitor)):
             click.echo(f"\n{title}\n{_report_table(frame)}")
+
+
+@main.command("audit")
+@click.option("--organizer", "organizer_id", type=int, default=None,
+              help="Read this organizer's log instead of the instance's own entries.")
+@click.option("--action", default=None, help="Only this action, e.g. user.login_failed.")
+@click.option("--failed-sign-ins", is_flag=True, help="Only failed sign-ins (the same as --action user.login_failed).")
+@click.option("--email", default=None, help="Only failed sign-ins tried with this email.")
+@click.option("--ip", default=None, help="Only entries from this address.")
+@click.option("--since", default=None, help="From this day (YYYY-MM-DD, UTC).")
+@click.option("--until", default=None, help="Up to and including this day (YYYY-MM-DD, UTC).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100000), help="Newest entries shown.")
+@with_appcontext
+def audit_command(organizer_id, action, failed_sign_ins, email, ip, since, until, limit):
+    """The instance's audit entries, newest first, times in UTC: those of no organizer — failed sign-ins with
+    an email no account has, above all — or one organizer's log (--organizer). Whoever has a shell on the
+    server runs the instance; the app has no role above an organizer's owner, so this is their view."""
+    from .core import services
+    from .core.tabular import text_table
+
+    filters = services.AuditFilters(action=services.FAILED_SIGN_IN if failed_sign_ins else action,
+                                    email=email, ip=ip, since=since, until=until)
+    entries = services.instance_audit_entries(filters, organizer_id=organizer_id, limit=limit)
+    rows = [[entry.at.strftime("%Y-%m-%d %H:%M:%S"), entry.action, entry.user.email if entry.user else "",
+             entry.ip or "", services.AuditLog.object(entry),
+             "; ".join(f"{name}: {value}" for name, value in services.AuditLog.details(entry))]
+            for entry in entries]
+    header = [_l("Time (UTC)"), _l("Action"), _l("User"), _l("IP"), _l("Object"), _l("Details")]
+    click.echo(text_table(header, rows) if rows else str(_l("No entries.")))
+
+
+@main.command("shred")
+@click.option("--due", is_flag=True, help="Shred the editions whose retention period is over (without it: list them).")
+@with_appcontext
+def shred_command(due):
+    """Shred visitors' personal data of editions past their retention period (the hourly beat task does the
+    same); counts and statistics stay."""
+    from .core.services import shred_on
+    from .visitors import privacy
+    from .visitors.privacy_tasks import shred_due_personal_data
+
+    editions = privacy.due_editions()
+    if not due:
+        for edition in editions:
+            click.echo(f"#{edition.id} {edition.name}: due since {shred_on(edition).isoformat()}")
+        click.echo(f"{len(editions)} edition(s) due; run `expo shred --due` to shred them.")
+        return
+    for done in shred_due_personal_data():
+        click.echo(f"Edition #{done['edition_id']}: {done['registrations']} registration(s) shredded, "
+                   f"{done['persons']} visitor(s) erased.")
+    click.echo("Done.")
 
 
 if __name__ == "__main__":

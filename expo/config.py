@@ -44,8 +44,25 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
+        # Behind TLS: cookies only over HTTPS, and Strict-Transport-Security on every answer (core.auth).
+        self.SECURE_COOKIES = _env("SECURE_COOKIES", "0") == "1"
+        self.SESSION_COOKIE_SECURE = self.REMEMBER_COOKIE_SECURE = self.SECURE_COOKIES
+        self.HSTS_MAX_AGE = int(_env("HSTS_MAX_AGE", 365 * 24 * 3600))
+        # Behind a reverse proxy: how many proxies' X-Forwarded-For/-Proto/-Host to trust (werkzeug ProxyFix).
+        # 0 (the default) trusts none: a client could otherwise forge its address past the rate limits.
+        proxies = _env("PROXY_FIX", "0")
+        self.PROXY_FIX = int(proxies) if proxies.isdigit() else 0
+        # Signed-in sessions live on the server (core.models.UserSession): ended at sign-out, after this long
+        # without a request, and after this long in any case.
+        self.SESSION_IDLE_MINUTES = int(_env("SESSION_IDLE_MINUTES", 8 * 60))
+        self.SESSION_LIFETIME_HOURS = int(_env("SESSION_LIFETIME_HOURS", 7 * 24))
+        # Failed sign-ins (a wrong password or two-factor code) allowed per account (the email typed) and per
+        # client address, after which sign-in answers 429 until the window has passed. Successes never count.
+        self.SIGN_IN_LIMIT_PER_ACCOUNT = _env("SIGN_IN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
+        self.SIGN_IN_LIMIT_PER_ADDRESS = _env("SIGN_IN_LIMIT_PER_ADDRESS", "50 per 15 minutes")
         # Rate-limit counters: memory:// for one process; redis://… when several workers or machines serve.
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+        self.PUBLIC_FORM_RATE_LIMIT = _env("PUBLIC_FORM_RATE_LIMIT", "10/minute;50/hour")  # per address, public forms
         self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
 

@@ -42,6 +42,8 @@ EDITION = "->/org/editions/{edition_id}"
 REG = "->/org/editions/{edition_id}/registrations/{registration_id}"
 EXHIBITORS = "->/org/editions/{edition_id}/exhibitors"
 DUP = "->/org/duplicates"
+PRIVACY = "->/r/{key}/privacy"
+ERASED = "->/privacy/erased"
 
 # fmt: off
 #                                             anonymous   owner    manager  sales    onsite   analyst  exh.admin  booth_staff
@@ -49,6 +51,14 @@ EXPECTED = {
     ("core.home", "GET"):                      ("200",    "->/org", "->/org", "->/org", "->/org", "->/org", "->/portal", "->/portal/scan"),
     ("core.login", "GET"):                     ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("core.login", "POST"):                    ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("core.login_continue", "GET"):            ("->/login", "->/login", "->/login", "->/login", "->/login", "->/login", "->/login", "->/login"),
+    ("core.login_continue", "POST"):           ("->/login", "->/login", "->/login", "->/login", "->/login", "->/login", "->/login", "->/login"),
+    ("core.change_password", "GET"):           ("login",  "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("core.change_password", "POST"):          ("login",  "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("core.two_factor", "GET"):                ("login",  "200",    "200",    "200",    "200",    "200",    "403",     "403"),
+    ("core.two_factor", "POST"):               ("login",  "200",    "200",    "200",    "200",    "200",    "403",     "403"),
+    ("core.two_factor_qr", "GET"):             ("login",  "404",    "404",    "404",    "404",    "404",    "403",     "403"),
+    ("core.disable_two_factor", "POST"):       ("login",  "200",    "200",    "200",    "200",    "200",    "403",     "403"),
     ("core.logout", "POST"):                   ("login",  "->/login", "->/login", "->/login", "->/login", "->/login", "->/login", "->/login"),
     ("core.set_language", "GET"):              ("->/",    "->/",    "->/",    "->/",    "->/",    "->/",    "->/",     "->/"),
     ("core.profile", "GET"):                   ("login",  "200",    "200",    "200",    "200",    "200",    "200",     "200"),
@@ -63,9 +73,12 @@ EXPECTED = {
     ("core.new_edition", "POST"):              ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
     ("core.edition", "GET"):                   ("login",  "200",    "200",    "200",    "200",    "200",    "403",     "403"),
     ("core.edition", "POST"):                  ("login",  EDITION,  EDITION,  "403",    "403",    "403",    "403",     "403"),
+    ("core.edition_consent", "POST"):          ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("core.edition_retention", "POST"):        ("login",  EDITION,  EDITION,  "403",    "403",    "403",    "403",     "403"),
     ("core.audit_log", "GET"):                 ("login",  "200",    "403",    "403",    "403",    "403",    "403",     "403"),
     ("core.outbox", "GET"):                    ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
     ("core.healthz", "GET"):                   ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("api_docs.openapi", "GET"):               ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("exhibitors.edition_exhibitors", "GET"):  ("login",  "200",    "200",    "200",    "403",    "403",    "403",     "403"),
     ("exhibitors.edition_exhibitors", "POST"): ("login",  "200",    "200",    "200",    "403",    "403",    "403",     "403"),
     ("exhibitors.exhibitor_status", "POST"):   ("login",  EXHIBITORS, EXHIBITORS, EXHIBITORS, "403", "403",    "403",     "403"),
@@ -75,9 +88,21 @@ EXPECTED = {
     ("exhibitors.staff", "POST"):              ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "403"),
     ("visitors.register", "GET"):              ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("visitors.register", "POST"):             ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("visitors.mail_sent", "GET"):             ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("visitors.mail_sent", "POST"):            ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("visitors.confirmation", "GET"):          ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("visitors.badge_png", "GET"):             ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("visitors.badge_pdf", "GET"):             ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("visitors.privacy", "GET"):               ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("visitors.sharing", "POST"):              (PRIVACY,  PRIVACY,  PRIVACY,  PRIVACY,  PRIVACY,  PRIVACY,  PRIVACY,   PRIVACY),
+    ("visitors.data_json", "GET"):             ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("visitors.data_html", "GET"):             ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("visitors.erase", "GET"):                 ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("visitors.erase", "POST"):                (ERASED,   ERASED,   ERASED,   ERASED,   ERASED,   ERASED,   ERASED,    ERASED),
+    ("visitors.erased", "GET"):                ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("visitors.staff_data_json", "GET"):       ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("visitors.staff_data_html", "GET"):       ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("visitors.staff_erase", "POST"):          ("login",  REG,      REG,      "403",    "403",    "403",    "403",     "403"),
     ("visitors.registrations", "GET"):         ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
     ("visitors.registration", "GET"):          ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
     ("visitors.registrations_xlsx", "GET"):     ("login" , "200"   , "200"   , "403"   , "403"   , "403"   , "403"   , "403"),
@@ -142,6 +167,8 @@ ENDPOINTS_WITH_IDS = {"core.revoke_token", "core.show", "core.new_edition", "cor
                       "visitors.registrations_csv", "visitors.edit_person", "visitors.registration_status",
                       "visitors.print_badge", "visitors.reissue_badge", "visitors.cancel_registration",
                       "onsite.checkin", "leads.lead",
+                      "core.edition_consent", "core.edition_retention", "visitors.staff_data_json",
+                      "visitors.staff_data_html", "visitors.staff_erase",
                       "postshow.report", "postshow.dashboard_json"}
 
 
@@ -240,7 +267,7 @@ def outcome(response, path: str) -> str:
             assert parse_qs(location.query)["next"] == [path], response.headers["Location"]
             return "login"
         return "->" + location.path
-    if response.status_code == 200 and path.startswith("/api/"):
+    if response.status_code == 200 and path.startswith("/api/") and response.request.method == "POST":  # scan answers
         body = response.get_json()
         items = body if isinstance(body, list) else [body]
         statuses = {item.get("status") for item in items if item.get("result") == "error"}

@@ -295,15 +295,18 @@ def test_first_start_registration_mail_is_handled_by_the_background_worker(first
         "consent": "y", "share_with_exhibitors": "y"})
 
     assert status == 302, page
-    assert re.search(r"/r/[\w-]+$", headers["Location"])
+    assert re.search(r"/e/[\w-]+/mail-sent$", headers["Location"])  # "check your inbox": the link comes by mail
     assert browser.request(headers["Location"])[0] == 200
 
     def kept():
-        rows = query(instance, "SELECT status FROM mail_messages WHERE recipient = ?", VISITOR_EMAIL)
+        rows = query(instance, "SELECT status, body_text FROM mail_messages WHERE recipient = ?", VISITOR_EMAIL)
         return rows if rows and rows[0][0] == "kept" else None
 
     rows = wait_for(kept, first_start, "the worker to put the confirmation in the outbox as kept")
-    assert rows == [("kept",)]
+    assert [status for status, _body in rows] == ["kept"]
+    link = re.search(r"(http://\S+)/r/([\w-]+)", rows[0][1])
+    assert link.group(1) == base  # the embedded app on 127.0.0.1:<port> links to itself
+    assert browser.request(f"/r/{link.group(2)}")[0] == 200
 
 
 def test_stopping_the_process_group_stops_the_worker_too(first_start):

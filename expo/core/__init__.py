@@ -13,7 +13,7 @@ VIEW_OUTBOX = "view_outbox"
 MODULE = Module(
     name="core",
     demo="expo.core.demo:contribute",
-    blueprints=("expo.core.views:bp",),
+    blueprints=("expo.core.views:bp", "expo.core.openapi:bp"),
     models="expo.core.models",
     permissions=(
         Permission(MANAGE_SHOWS, _l("Manage shows, categories and editions"), ("owner", "manager")),
@@ -30,14 +30,20 @@ MODULE = Module(
     tasks=("expo.core.tasks",),
     audit_actions={
         "user.login": _l("Signed in"), "user.logout": _l("Signed out"), "user.login_failed": _l("Failed sign-in"),
-        "user.created": _l("User created"), "api_token.created": _l("API token created"),
+        "user.created": _l("User created"), "user.password_changed": _l("Password changed"),
+        "user.two_factor_on": _l("Two-factor sign-in switched on"),
+        "user.two_factor_off": _l("Two-factor sign-in switched off"), "api_token.created": _l("API token created"),
         "api_token.revoked": _l("API token revoked"), "edition.status": _l("Edition status changed"),
+        "consent.version": _l("Consent text changed"), "edition.retention": _l("Retention period changed"),
+        "contact.viewed": _l("Contact details viewed"),
     },
     audit_fields={
         "email": _l("Email"), "role": _l("Role"), "edition_id": _l("Edition"), "from": _l("From"), "to": _l("To"),
         "rows": _l("Rows"), "format": _l("Format"), "fields": _l("Fields"), "name": _l("Name"),
         "status": _l("Status"), "filters": _l("Filters"), "q": _l("Search"), "changes": _l("Changes"),
         "description": _l("Description"), "country": _l("Country"), "phone": _l("Phone"),
+        "page": _l("Page"), "search": _l("Search"),
     },
-    audit_objects={"users": _l("User"), "api_tokens": _l("API token"), "editions": _l("Edition")},
+    audit_objects={"users": _l("User"), "api_tokens": _l("API token"), "editions": _l("Edition"),
+                   "mail_messages": _l("Outbox")},
 )

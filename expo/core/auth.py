@@ -7,23 +7,68 @@ it back into the URLs it generates. Views never load the edition or check permis
 """
 from __future__ import annotations
 
+import math
+import time
+from datetime import timedelta
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, g, request
+from flask import Blueprint, abort, current_app, g, make_response, render_template, request, session
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
-from ..extensions import db, login_manager
-from .models import Edition, User
+from ..extensions import limiter, login_manager
+from .models import Edition
 from .permissions import has_permission
 from .scoping import Scope, get_scoped_or_404
-from .services import MAX_DB_INT, unstorable
+from .services import MAX_DB_INT, normalize_email, unstorable, user_for_session
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+def load_user(token: str):
+    """The cookie names a server-side session (core.models.UserSession), never a user id: a session ended on
+    the server (sign-out, password change, expiry) is ended for every copy of the cookie."""
+    return user_for_session(token, idle=timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]))
+
+
+# --- sign-in limits ------------------------------------------------------------------------------
+# Failed attempts (wrong password, wrong two-factor code) count per account — the email typed, or the one
+# waiting for its code — and per client address; a success costs nothing. Once a limit is used up, sign-in
+# answers 429 with a page saying when to try again (and Retry-After) until the window has passed.
+
+PENDING_SIGN_IN = "sign_in"  # the session key of a sign-in waiting for its second step (core.views)
+
+
+def _account_key() -> str:
+    """The account an attempt is for: the email typed at the password step; at the second step the pending
+    sign-in's (never a field the client could add to pick another counter)."""
+    if request.endpoint == "core.login":
+        return normalize_email(request.form.get("email") or "")
+    return (session.get(PENDING_SIGN_IN) or {}).get("email") or ""
+
+
+def sign_in_failed() -> None:
+    """The view's word that this attempt failed: it counts toward the limits."""
+    g.sign_in_failed = True
+
+
+def _counts(response) -> bool:
+    return bool(g.get("sign_in_failed"))
+
+
+def _too_many_attempts(limit):
+    # reset_at is a whole second, rounded up: whole seconds left, so that a fresh 15-minute window says 15.
+    minutes = max(1, math.ceil(int(limit.reset_at - time.time()) / 60))
+    return make_response(render_template("core/too_many_attempts.html", minutes=minutes), 429)
+
+
+def sign_in_limited(view):
+    """Apply the sign-in limits (SIGN_IN_LIMIT_PER_ACCOUNT, SIGN_IN_LIMIT_PER_ADDRESS) to a view's POSTs."""
+    for scope, setting, key in (("sign-in-address", "SIGN_IN_LIMIT_PER_ADDRESS", get_remote_address),
+                                ("sign-in-account", "SIGN_IN_LIMIT_PER_ACCOUNT", _account_key)):
+        view = limiter.shared_limit(lambda setting=setting: current_app.config[setting], scope, key_func=key,
+                                    methods=["POST"], deduct_when=_counts, on_breach=_too_many_attempts)(view)
+    return view
 
 
 def require(*permissions, organizer: bool = False, exhibitor: bool = False, **per_method):
@@ -73,6 +118,20 @@ class DatabaseInt(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+# Every page runs only scripts and styles served from static/: no inline <script>, no on*= handlers, no
+# style= attributes (templates/, checked by tests/test_csp.py). Data for scripts travels in data-* attributes
+# or <script type="application/json"> blocks, which the browser never executes. Scripts may still set
+# element.style (CSSOM), which CSP allows: ECharts and Bootstrap do. data: images are Bootstrap's inline SVG
+# icons (form validation, navbar toggler, close button) in bootstrap.min.css.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
+    "font-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'"))
+# A PDF (badges) is shown by the browser's own viewer, which a page policy breaks: Chromium draws it in an
+# <embed> with inline styles of its own (object-src/style-src would blank it, crbug.com/271452). A PDF runs
+# no script of ours, so it keeps only the no-framing rule.
+PDF_CONTENT_SECURITY_POLICY = "frame-ancestors 'none'"
+
+
 def init_request_guards(app) -> None:
     """Before the URL rules exist: bounded ids. Before every request: a path or query with text no
     database can hold (a NUL byte, a lone surrogate) is refused before any view queries with it."""
@@ -89,12 +148,16 @@ def init_request_guards(app) -> None:
     def _security_headers(response):
         """On every answer: no framing by other sites, no type sniffing, no full URLs (with their keys and
         filters) leaked to other sites; nothing a signed-in user sees kept in shared caches."""
-        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY
+                                    if response.mimetype != "application/pdf" else PDF_CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if current_user.is_authenticated and not request.path.startswith("/static/"):
             response.headers["Cache-Control"] = "private, no-store"
+        if current_app.config.get("SECURE_COOKIES"):  # served over TLS (accounts): browsers keep to HTTPS
+            response.headers.setdefault("Strict-Transport-Security",
+                                        f"max-age={current_app.config['HSTS_MAX_AGE']}; includeSubDomains")
         return response
 
 

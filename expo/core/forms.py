@@ -4,8 +4,10 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import NumberRange
 
 from .models import EDITION_STATUSES
 from .services import unstorable
@@ -45,6 +47,24 @@ class LoginForm(Form):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
+class SecondStepForm(Form):
+    """After the password: which account (when one email and password open several) and the app's code."""
+    account = SelectField(_l("Account"), coerce=int)
+    code = StringField(_l("Code from your authenticator app"), validators=[Optional(), Length(max=12)])
+
+
+class PasswordChangeForm(Form):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)],
+                                 description=_l("At least 10 characters; not your email, not a common password."))
+    confirm = PasswordField(_l("New password again"),
+                            validators=[DataRequired(), EqualTo("new_password", _l("The two passwords differ."))])
+
+
+class TwoFactorForm(Form):
+    code = StringField(_l("Code from your authenticator app"), validators=[DataRequired(), Length(max=12)])
+
+
 class TokenForm(Form):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=100)])
 
@@ -65,6 +85,18 @@ class EditionForm(Form):
 
 class StatusForm(Form):
     status = SelectField(_l("Status"), choices=choices((s, s) for s in EDITION_STATUSES))
+
+
+class ConsentForm(Form):
+    """A new version of the edition's consent texts (the edition page); earlier versions stay as they were."""
+    consent_text = TextAreaField(_l("Consent text shown to visitors"), validators=[DataRequired(), Length(max=20000)])
+    sharing_text = TextAreaField(_l("What sharing contact details with exhibitors means"),
+                                 validators=[DataRequired(), Length(max=20000)])
+
+
+class RetentionForm(Form):
+    retention_months = IntegerField(_l("Shred visitors' personal data this many months after the last show day"),
+                                    validators=[Optional(), NumberRange(min=0, max=1200)])
 
 
 class CategoryForm(Form):

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, St
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from . import append_only
 from .db import UTCDateTime, utcnow
 from .states import Machine, State
 
@@ -60,6 +61,13 @@ class Organizer(db.Model):
 
 
 class User(UserMixin, db.Model):
+    """A person's account with one organizer (organizer staff) or one exhibitor (exhibitor staff).
+
+    An email is unique where its account lives — among the organizer's staff, or among one exhibitor's
+    staff — not across the instance: the same person may work for two organizers (or exhibit at two of
+    their editions) with one address, and adding them never tells anyone that the address is in use
+    elsewhere. Sign-in finds the account by email and password (core.services.sign_in_candidates)."""
+
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(_in("role", ROLES), name="valid_role"),
@@ -68,24 +76,45 @@ class User(UserMixin, db.Model):
             f" OR ({_in('role', ORGANIZER_ROLES)} AND exhibitor_id IS NULL)",
             name="exhibitor_role_has_exhibitor",
         ),
+        Index("uq_users_organizer_id_email_staff", "organizer_id", "email", unique=True,
+              sqlite_where=text("exhibitor_id IS NULL"), postgresql_where=text("exhibitor_id IS NULL")),
+        Index("uq_users_exhibitor_id_email", "exhibitor_id", "email", unique=True,
+              sqlite_where=text("exhibitor_id IS NOT NULL"), postgresql_where=text("exhibitor_id IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
     exhibitor_id: Mapped[int | None] = mapped_column(ForeignKey("exhibitors.id"), index=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Two-factor sign-in (organizer staff, optional): the TOTP secret once confirmed, and the last time step
+    # a code was accepted for, so that a code seen over someone's shoulder cannot be used a second time.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
 
     organizer: Mapped[Organizer] = relationship()
     exhibitor = relationship("Exhibitor", foreign_keys=[exhibitor_id])
 
+    # The clear token of the server-side session this request runs in (not stored): what Flask-Login keeps
+    # in the session cookie (``get_id``), so that signing out deletes exactly that session.
+    session_token = None  # str | None
+
+    def get_id(self) -> str:
+        if not self.session_token:
+            raise RuntimeError("sign in through core.services.start_session: the cookie holds a session token")
+        return self.session_token
+
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in
         return self.active
+
+    @property
+    def two_factor(self) -> bool:
+        return self.totp_secret is not None
 
     @property
     def is_exhibitor_staff(self) -> bool:
@@ -108,6 +137,23 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
+class UserSession(db.Model):
+    """A signed-in browser. The cookie carries a random token; only its SHA-256 is stored (the id). Signing
+    out deletes the row, so a copy of the cookie stops working; rows die after ``expires_at`` (absolute)
+    or when unused for longer than the idle lifetime (``last_seen_at``, refreshed at most once a minute)."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+    user: Mapped[User] = relationship()
+
+
 class Show(db.Model):
     __tablename__ = "shows"
     __table_args__ = (UniqueConstraint("organizer_id", "slug"),)
@@ -125,6 +171,8 @@ class Edition(db.Model):
     __table_args__ = (
         CheckConstraint(EDITION_STATUS.check("status"), name="valid_status"),
         CheckConstraint("ends_on >= starts_on", name="dates_in_order"),
+        CheckConstraint("retention_months IS NULL OR retention_months BETWEEN 0 AND 1200",
+                        name="valid_retention_months"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
@@ -137,8 +185,15 @@ class Edition(db.Model):
     description: Mapped[str] = mapped_column(Text, default="", server_default="")  # the public show page's text
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    # The consent text visitors agree to now, and its version: a copy of the newest ConsentVersion row (the
+    # history, with the exact text each registration agreed to, is in consent_versions).
     consent_text: Mapped[str] = mapped_column(Text, default="")
     consent_version: Mapped[str] = mapped_column(String(20), default="1")
+    # What "share my contact details with exhibitors" means, as visitors read it next to that checkbox.
+    sharing_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Months after the edition's last day when its visitors' personal data is shredded; None: kept.
+    retention_months: Mapped[int | None]
+    shredded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when that was done
     # The edition's Ed25519 key pair: badges are signed with it and verified offline with the public half.
     signing_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     verify_key: Mapped[bytes] = mapped_column(LargeBinary(32))
@@ -153,6 +208,25 @@ class Edition(db.Model):
     @property
     def registration_open(self) -> bool:
         return self.status in ("registration_open", "live")
+
+
+class ConsentVersion(db.Model):
+    """One version of an edition's consent text (and of its text on sharing with exhibitors). Rows are never
+    changed: editing the text adds a version, and a registration points at the version its visitor agreed to."""
+
+    __tablename__ = "consent_versions"
+    __table_args__ = (UniqueConstraint("edition_id", "version"),
+                      CheckConstraint("version >= 1", name="positive_version"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id"))
+    version: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    sharing_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    created_by: Mapped[User | None] = relationship()
 
 
 class Category(db.Model):
@@ -203,10 +277,14 @@ class MailAttachment(db.Model):
 
 
 class AuditEntry(db.Model):
-    """Who did what, when. Append-only: the app offers no way to change or delete an entry."""
+    """Who did what, when. Append-only: the app offers no way to change or delete an entry, and the
+    database refuses it (triggers: core.append_only). An entry names people by id, not by contact data,
+    so that erasing a visitor leaves nothing personal here (docs/deployment.md, "The audit log")."""
 
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_organizer_id_at", "organizer_id", "at"),)
+    __table_args__ = (Index("ix_audit_entries_organizer_id_at", "organizer_id", "at"),
+                      # "the history of this record": the audit page's object filter
+                      Index("ix_audit_entries_object", "object_type", "object_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int | None] = mapped_column(ForeignKey("organizers.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -218,3 +296,6 @@ class AuditEntry(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
 
     user: Mapped[User | None] = relationship()
+
+
+append_only.guard(AuditEntry.__table__)

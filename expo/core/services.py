@@ -6,19 +6,24 @@ mail to the worker) is a task: the task base (``core.tasks``) dispatches it afte
 """
 from __future__ import annotations
 
+import calendar
 import hashlib
+import hmac
 import re
 import secrets
 import smtplib
 import ssl
+import time as time_module
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pyotp
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, false, func, insert, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -32,13 +37,16 @@ from .models import (
     ApiToken,
     AuditEntry,
     Category,
+    ConsentVersion,
     Edition,
     MailAttachment,
     MailMessage,
     Organizer,
     Show,
     User,
+    UserSession,
 )
+from .passwords import password_problem
 from .paging import PAGE_SIZES, Page, page_number, paginate
 from .registry import registry
 from .scoping import Scope, scoped
@@ -85,8 +93,9 @@ class AuditLog:
     """One page of the audit log with what its page needs: the entries (``items``, ``total``, and the
     paging of ``pagination``, a core.paging.Page), the zone its times are shown in, and the choices of its filters."""
 
-    def __init__(self, pagination, zone: str, users: list[User], actions: list[str]):
+    def __init__(self, pagination, zone: str, users: list[User], actions: list[str], filters=None):
         self.pagination = pagination
+        self.filters = filters
         self.zone = zone
         self.users = users
         self.actions = sorted(((code, self.action_label(code)) for code in actions), key=lambda a: str(a[1]))
@@ -108,10 +117,14 @@ class AuditLog:
 
     @staticmethod
     def object(entry: AuditEntry) -> str:
-        if not entry.object_type:
+        return AuditLog.object_name(entry.object_type, entry.object_id)
+
+    @staticmethod
+    def object_name(object_type: str | None, object_id: int | None) -> str:
+        if not object_type:
             return ""
-        name = str(registry.audit_words("objects").get(entry.object_type, entry.object_type))
-        return f"{name} #{entry.object_id}" if entry.object_id is not None else name
+        name = str(registry.audit_words("objects").get(object_type, object_type))
+        return f"{name} #{object_id}" if object_id is not None else name
 
     @staticmethod
     def details(entry: AuditEntry) -> list[tuple[str, str]]:
@@ -167,26 +180,108 @@ def _audit_moment(value, zone: str, *, end: bool = False) -> datetime | None:
     return None
 
 
-def audit_log(scope: Scope, *, user_id: int | None = None, action: str | None = None, since=None, until=None,
-              page: int = 1, per_page: int = 50) -> AuditLog:
-    """The organizer's audit entries, newest first, filtered by who (user id), what (action code) and when
-    (``since`` / ``until``: dates, inclusive, in the organizer's zone — or datetimes), one page of them."""
+FAILED_SIGN_IN = "user.login_failed"
+CONTACT_VIEWED = "contact.viewed"
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What the audit log is narrowed to: who (user id), what (action code; ``exclude``: action codes left
+    out, e.g. a flood of failed sign-ins), which record (``object_type`` and ``object_id``: "the history of
+    this record"), from where (``ip``, exact) and when (``since`` / ``until``: dates, inclusive, in the zone
+    of the log — or datetimes). Empty fields narrow nothing."""
+
+    user_id: int | None = None
+    action: str | None = None
+    exclude: tuple[str, ...] = ()
+    object_type: str | None = None
+    object_id: int | None = None
+    ip: str | None = None
+    email: str | None = None  # the email a failed sign-in was tried with
+    since: object = None
+    until: object = None
+
+    @classmethod
+    def from_args(cls, args) -> AuditFilters:
+        """From the audit page's query string: ``user``, ``action``, ``since``, ``until``, ``ip``, ``object``
+        ("registrations:12") and ``hide_failed`` (leave failed sign-ins out). Garbage narrows nothing; an id
+        beyond any row's matches nothing."""
+
+        def text(name) -> str | None:  # what no column can hold (a NUL byte) matches nothing: no bound
+            value = (args.get(name) or "").strip()
+            return value if value and not unstorable(value) else None
+
+        object_type, _sep, object_id = (text("object") or "").partition(":")
+        return cls(user_id=_int_or_none(args.get("user")), action=text("action"), since=text("since"),
+                   until=text("until"), ip=text("ip"), object_type=object_type.strip() or None,
+                   object_id=_int_or_none(object_id), exclude=(FAILED_SIGN_IN,) if args.get("hide_failed") else ())
+
+    def apply(self, stmt, zone: str):
+        if self.user_id:
+            stmt = stmt.where(AuditEntry.user_id == self.user_id)
+        if self.action:
+            stmt = stmt.where(AuditEntry.action == self.action)
+        if self.exclude:
+            stmt = stmt.where(AuditEntry.action.not_in(self.exclude))
+        if self.object_type:
+            stmt = stmt.where(AuditEntry.object_type == self.object_type)
+        if self.object_id is not None:
+            stmt = stmt.where(AuditEntry.object_id == self.object_id if 0 <= self.object_id <= MAX_DB_INT
+                              else false())  # an id no row can have
+        if self.ip:
+            stmt = stmt.where(AuditEntry.ip == self.ip.strip())
+        if self.email:
+            stmt = stmt.where(func.lower(AuditEntry.details["email"].as_string()) == normalize_email(self.email))
+        start, end = _audit_moment(self.since, zone), _audit_moment(self.until, zone, end=True)
+        if start is not None:
+            stmt = stmt.where(AuditEntry.at >= start)
+        if end is not None:
+            stmt = stmt.where(AuditEntry.at < end)
+        return stmt
+
+
+def _int_or_none(value) -> int | None:
+    """An id from the query string; one beyond any INTEGER column is -1, an id no row has."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 <= number <= MAX_DB_INT else -1
+
+
+def audit_log(scope: Scope, filters: AuditFilters | None = None, *, page: int = 1, per_page: int = 50,
+              **fields) -> AuditLog:
+    """The organizer's audit entries, newest first, narrowed by ``filters`` (or the same as keywords), one
+    page of them. However many entries a flood of failed sign-ins adds, a filter (``exclude``, an action, a
+    person, a record, dates) brings earlier events back onto the first page."""
+    filters = filters or AuditFilters(**fields)
     zone = _audit_zone(scope)
-    stmt = scoped(AuditEntry, scope)
-    if user_id:
-        stmt = stmt.where(AuditEntry.user_id == user_id)
-    if action:
-        stmt = stmt.where(AuditEntry.action == action)
-    start, end = _audit_moment(since, zone), _audit_moment(until, zone, end=True)
-    if start is not None:
-        stmt = stmt.where(AuditEntry.at >= start)
-    if end is not None:
-        stmt = stmt.where(AuditEntry.at < end)
+    stmt = filters.apply(scoped(AuditEntry, scope), zone)
     stmt = stmt.options(selectinload(AuditEntry.user)).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     pagination = paginate(stmt, page=page_number(page), per_page=per_page if per_page in PAGE_SIZES else 50)
     users = list(db.session.scalars(scoped(User, scope).order_by(User.name, User.email)))
     actions = list(db.session.scalars(scoped(AuditEntry, scope, AuditEntry.action).distinct()))
-    return AuditLog(pagination, zone, users, actions)
+    return AuditLog(pagination, zone, users, actions, filters)
+
+
+def instance_audit_entries(filters: AuditFilters | None = None, *, organizer_id: int | None = None,
+                           limit: int = 50) -> list[AuditEntry]:
+    """For whoever runs the instance (``expo audit``, a shell on the server): the entries that belong to no
+    organizer — failed sign-ins with an email no account has, above all — or, with ``organizer_id``, one
+    organizer's log. Newest first, times in UTC."""
+    stmt = select(AuditEntry).where(AuditEntry.organizer_id.is_(None) if organizer_id is None
+                                    else AuditEntry.organizer_id == organizer_id)
+    stmt = (filters or AuditFilters()).apply(stmt, "UTC")
+    stmt = stmt.options(selectinload(AuditEntry.user)).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    return list(db.session.scalars(stmt.limit(max(1, limit))))
+
+
+def audit_contact_view(user, obj=None, *, object_type: str | None = None, **details) -> None:
+    """``user`` was shown visitors' contact details (email, phone) on a page: one record's (``obj``: a
+    registration, a lead) or a list's (``obj``: the edition listed, or ``object_type`` alone; ``details``:
+    rows and page). The entry names records by id only: it never copies the contact data it is about."""
+    audit(CONTACT_VIEWED, organizer_id=user.organizer_id, user_id=user.id, obj=obj, object_type=object_type,
+          details=details or None)
 
 
 # --- organizers and users ------------------------------------------------------------------------
@@ -215,15 +310,26 @@ def normalize_email(email: str) -> str:
 PASSWORD_METHOD = "scrypt"  # tests swap in a cheap method; production keeps the strong default
 
 
+def _same_account_space(organizer_id: int, exhibitor_id: int | None):
+    """Where an email must be unique: among the organizer's own staff, or among one exhibitor's staff."""
+    if exhibitor_id is None:
+        return (User.organizer_id == organizer_id) & User.exhibitor_id.is_(None)
+    return User.exhibitor_id == exhibitor_id
+
+
 def create_user(organizer_id: int, email: str, name: str, password: str, role: str,
                 exhibitor_id: int | None = None, *, actor_id: int | None = None) -> User:
+    """A new account. An email already used by another organizer (or another exhibitor) is no obstacle and
+    is never mentioned: the person simply gets a second account, and sign-in tells them apart by password
+    (``sign_in_candidates``). Only a duplicate the adder can see in their own staff list is refused."""
     email = normalize_email(email)
-    if len(password) < 8:
-        raise ServiceError(_l("Password must have at least 8 characters."), "password")
-    if db.session.scalar(select(User.id).where(User.email == email)):
-        raise ServiceError(_l("A user with this email already exists."), "email")
+    problem = password_problem(password, email)
+    if problem:
+        raise ServiceError(problem, "password")
     if (role in ORGANIZER_ROLES) == (exhibitor_id is not None):
         raise ServiceError(_l("Organizer roles have no exhibitor; exhibitor roles need one."), "role")
+    if db.session.scalar(select(User.id).where(User.email == email, _same_account_space(organizer_id, exhibitor_id))):
+        raise ServiceError(_l("A user with this email already exists."), "email")
     user = User(organizer_id=organizer_id, email=email, name=name.strip(), role=role, exhibitor_id=exhibitor_id,
                 password_hash=generate_password_hash(password, method=PASSWORD_METHOD))
     db.session.add(user)
@@ -233,22 +339,168 @@ def create_user(organizer_id: int, email: str, name: str, password: str, role: s
     return user
 
 
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of the current method to check when no account can match: an unknown email costs the same
+    time as a known one (no timing oracle)."""
+    if PASSWORD_METHOD not in _DUMMY_HASHES:
+        _DUMMY_HASHES[PASSWORD_METHOD] = generate_password_hash(secrets.token_hex(16), method=PASSWORD_METHOD)
+    return _DUMMY_HASHES[PASSWORD_METHOD]
+
+
+def sign_in_candidates(email: str, password: str) -> list[User]:
+    """The active accounts of ``email`` whose password this is (usually one; several when the person uses
+    one address and one password with two organizers). Costs at least one password check either way."""
+    users = list(db.session.scalars(select(User).where(User.email == normalize_email(email)).order_by(User.id)))
+    if not users:
+        check_password_hash(_dummy_hash(), password)
+        return []
+    return [user for user in users if check_password_hash(user.password_hash, password) and user.active]
+
+
 def authenticate(email: str, password: str) -> User | None:
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    """The account for ``email`` and ``password`` when exactly one matches."""
+    users = sign_in_candidates(email, password)
+    return users[0] if len(users) == 1 else None
+
+
+def change_password(user: User, current: str, new: str, *, keep_session: str | None = None) -> None:
+    """Set a new password (the current one proves it is the user) and end every other session of the user."""
+    if not check_password_hash(user.password_hash, current):
+        raise ServiceError(_l("This is not your current password."), "current_password")
+    problem = password_problem(new, user.email)
+    if problem:
+        raise ServiceError(problem, "new_password")
+    user.password_hash = generate_password_hash(new, method=PASSWORD_METHOD)
+    end_sessions(user, keep=keep_session)
+    audit("user.password_changed", organizer_id=user.organizer_id, user_id=user.id, obj=user)
+
+
+# --- server-side sessions ------------------------------------------------------------------------
+
+def start_session(user: User, *, lifetime: timedelta, ip: str | None = None, user_agent: str | None = None) -> str:
+    """A new session for ``user``; returns its clear token (for the cookie). Only the digest is stored."""
+    clear = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at <= now))
+    db.session.add(UserSession(id=_token_digest(clear), user_id=user.id, created_at=now, last_seen_at=now,
+                               expires_at=now + lifetime, ip=ip, user_agent=(user_agent or "")[:200] or None))
+    user.session_token = clear
+    return clear
+
+
+SESSION_TOUCH = timedelta(minutes=1)  # last_seen_at is written at most this often: no write on every page
+
+
+def user_for_session(clear: str, *, idle: timedelta) -> User | None:
+    """The active user of a live session (one query), or None when it ended, expired or sat idle too long."""
+    row = db.session.scalar(select(UserSession).where(UserSession.id == _token_digest(clear))
+                            .options(joinedload(UserSession.user)))
+    if row is None:
         return None
-    return user
+    now = utcnow()
+    if row.expires_at <= now or row.last_seen_at + idle <= now or not row.user.active:
+        db.session.delete(row)
+        return None
+    if now - row.last_seen_at >= SESSION_TOUCH:
+        row.last_seen_at = now
+    row.user.session_token = clear
+    return row.user
+
+
+def end_session(clear: str | None) -> None:
+    if clear:
+        db.session.execute(delete(UserSession).where(UserSession.id == _token_digest(clear)))
+
+
+def end_sessions(user: User, *, keep: str | None = None) -> None:
+    """End every session of ``user`` but the one whose token is ``keep``."""
+    query = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep:
+        query = query.where(UserSession.id != _token_digest(keep))
+    db.session.execute(query)
+
+
+# --- two-factor sign-in (TOTP) -------------------------------------------------------------------
+
+TOTP_ISSUER = "Expo CRM"
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str) -> str:
+    """The otpauth:// address an authenticator app reads (from the QR code or typed in)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+
+
+def _totp_step(secret: str, code: str, after: int | None) -> int | None:
+    """The time step ``code`` is valid for (now, or one step either side for clock drift), if later than ``after``."""
+    code = re.sub(r"\s", "", code or "")
+    if not code.isdigit():
+        return None
+    totp, now = pyotp.TOTP(secret), time_module.time()
+    for offset in (0, -1, 1):
+        moment = now + offset * totp.interval
+        step = int(moment // totp.interval)
+        if (after is None or step > after) and hmac.compare_digest(totp.at(moment), code):
+            return step
+    return None
+
+
+def enable_totp(user: User, secret: str, code: str) -> None:
+    """Switch two-factor sign-in on, once a code from the app shows it holds the secret."""
+    if user.is_exhibitor_staff:
+        raise ServiceError(_l("Two-factor sign-in is for organizer staff."))
+    step = _totp_step(secret, code, None)
+    if step is None:
+        raise ServiceError(_l("This code is not right: check the time on your phone and try the next one."), "code")
+    user.totp_secret, user.totp_last_step = secret, step
+    audit("user.two_factor_on", organizer_id=user.organizer_id, user_id=user.id, obj=user)
+
+
+def check_totp(user: User, code: str) -> bool:
+    """A valid code of ``user``'s app, not used before (it is spent now)."""
+    if not user.totp_secret:
+        return False
+    step = _totp_step(user.totp_secret, code, user.totp_last_step)
+    if step is None:
+        return False
+    user.totp_last_step = step
+    return True
+
+
+def disable_totp(user: User, code: str) -> None:
+    if not check_totp(user, code):
+        raise ServiceError(_l("This code is not right: check the time on your phone and try the next one."), "code")
+    user.totp_secret, user.totp_last_step = None, None
+    audit("user.two_factor_off", organizer_id=user.organizer_id, user_id=user.id, obj=user)
 
 
 def record_failed_sign_in(email: str, *, ip: str | None) -> None:
-    """In the log of the organizer whose account it was, so that guessing attempts are seen."""
-    target = user_by_email(email)
-    audit("user.login_failed", organizer_id=target.organizer_id if target else None,
-          details={"email": email[:254]}, ip=ip)
+    """In the log of each organizer with an account of this email (the entry names the account), so that
+    their owners see guessing attempts; an email no account has goes to the instance's own entries
+    (organizer none), which whoever runs the instance reads with ``expo audit``."""
+    accounts = db.session.scalars(select(User).where(User.email == normalize_email(email)).order_by(User.id))
+    per_organizer = {}
+    for account in accounts:
+        per_organizer.setdefault(account.organizer_id, account)
+    for organizer_id, account in per_organizer.items() or [(None, None)]:
+        audit("user.login_failed", organizer_id=organizer_id, obj=account, details={"email": email[:254]}, ip=ip)
 
 
 def user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    """The (first) account of ``email``; a person with accounts at two organizers has two."""
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)).order_by(User.id))
+
+
+def users_by_ids(ids: list[int]) -> list[User]:
+    """The active accounts among ``ids`` (a sign-in waiting for its second step), in that order."""
+    users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids), User.active))}
+    return [users[i] for i in ids if i in users]
 
 
 # --- API tokens ----------------------------------------------------------------------------------
@@ -341,9 +593,13 @@ def create_edition(scope: Scope, show: Show, name: str, starts_on: date, ends_on
                       ends_on=ends_on, venue=venue.strip(), timezone=timezone, status=status,
                       description=description.strip(),
                       consent_text=consent_text or DEFAULT_CONSENT, consent_version="1",
+                      sharing_text=DEFAULT_SHARING,
                       slug=_unique_edition_slug(f"{show.slug}-{starts_on.year}"),
                       signing_key=private, verify_key=public)
     db.session.add(edition)
+    db.session.flush()
+    db.session.add(ConsentVersion(organizer_id=edition.organizer_id, edition_id=edition.id, version=1,
+                                  text=edition.consent_text, sharing_text=edition.sharing_text))
     db.session.flush()
     return edition
 
@@ -351,6 +607,9 @@ def create_edition(scope: Scope, show: Show, name: str, starts_on: date, ends_on
 DEFAULT_CONSENT = ("I agree that the organizer stores and uses my registration data to run this show, to admit me "
                    "at the entrance and to invite me to its next editions. I can ask for my data or its erasure "
                    "at any time.")
+DEFAULT_SHARING = ("Exhibitors whose staff scan my badge at their booth receive my name, company, job title, country, "
+                   "email and phone, to follow up on my visit. I can withdraw this at any time from my registration "
+                   "page.")
 
 
 def move_status(row, machine, target: str, *, actor_id: int | None = None, column: str = "status") -> bool:
@@ -374,12 +633,68 @@ def set_edition_status(edition: Edition, status: str, *, actor_id: int | None = 
     move_status(edition, EDITION_STATUS, status, actor_id=actor_id)
 
 
-def update_consent_text(edition: Edition, text: str) -> None:
-    """A changed consent text gets a new version: past consents keep the version they agreed to."""
-    text = text.strip()
-    if text and text != edition.consent_text:
-        edition.consent_text = text
-        edition.consent_version = str(int(edition.consent_version) + 1)
+def update_consent_text(edition: Edition, text: str, *, sharing_text: str | None = None,
+                        actor_id: int | None = None) -> ConsentVersion | None:
+    """A changed consent text (or text on sharing with exhibitors) is a new version, kept with who wrote it
+    and when: past consents keep pointing at the version they agreed to. Returns the new version, or None
+    when nothing changed. Rows of consent_versions are never changed."""
+    text = text.strip() or edition.consent_text
+    sharing_text = edition.sharing_text if sharing_text is None else (sharing_text.strip() or edition.sharing_text)
+    if text == edition.consent_text and sharing_text == edition.sharing_text:
+        return None
+    number = (db.session.scalar(select(func.max(ConsentVersion.version))
+                                .where(ConsentVersion.edition_id == edition.id)) or 0) + 1
+    version = ConsentVersion(organizer_id=edition.organizer_id, edition_id=edition.id, version=number, text=text,
+                             sharing_text=sharing_text, created_by_id=actor_id)
+    db.session.add(version)
+    edition.consent_text, edition.sharing_text, edition.consent_version = text, sharing_text, str(number)
+    db.session.flush()
+    audit("consent.version", organizer_id=edition.organizer_id, user_id=actor_id, obj=edition,
+          details={"consent_version": number})
+    return version
+
+
+def current_consent(edition: Edition) -> ConsentVersion:
+    """The version visitors agree to now (an edition always has one: create_edition writes version 1)."""
+    return db.session.scalar(select(ConsentVersion).where(ConsentVersion.edition_id == edition.id)
+                             .order_by(ConsentVersion.version.desc()).limit(1))
+
+
+def consent_versions(edition: Edition) -> list[ConsentVersion]:
+    """The edition's consent texts, newest first, with their authors."""
+    return list(db.session.scalars(select(ConsentVersion).where(ConsentVersion.edition_id == edition.id)
+                                   .options(joinedload(ConsentVersion.created_by))
+                                   .order_by(ConsentVersion.version.desc())))
+
+
+MAX_RETENTION_MONTHS = 1200
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day where it is shorter: 31 Jan + 1 = 28/29 Feb)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def shred_on(edition: Edition) -> date | None:
+    """The first day the edition's visitor data is due for shredding (the day after its retention period),
+    or None: kept."""
+    if edition.retention_months is None:
+        return None
+    return add_months(edition.ends_on, edition.retention_months) + timedelta(days=1)
+
+
+def set_retention(edition: Edition, months: int | None, *, actor_id: int | None = None) -> None:
+    """How many months after its last day the edition's visitor data is shredded (None: kept), audited."""
+    if months is not None and not 0 <= months <= MAX_RETENTION_MONTHS:
+        raise ServiceError(_l("Give a number of months between 0 and %(n)d.", n=MAX_RETENTION_MONTHS),
+                           "retention_months")
+    if months == edition.retention_months:
+        return
+    audit("edition.retention", organizer_id=edition.organizer_id, user_id=actor_id, obj=edition,
+          details={"from": edition.retention_months, "to": months})
+    edition.retention_months = months
 
 
 def editions(scope: Scope) -> list[Edition]:

@@ -1,15 +1,22 @@
 """Sign-in, profile and API tokens, language switch, and the organizer's shows and editions."""
+import io
+import time
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+import qrcode
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from ..extensions import db
 from . import MANAGE_SHOWS, VIEW_AUDIT, VIEW_OUTBOX, services
-from .auth import client_ip, current_scope, edition_scoped, require
-from .forms import CategoryForm, EditionForm, LoginForm, ShowForm, StatusForm, TokenForm, choices
+from .auth import (PENDING_SIGN_IN, client_ip, current_scope, edition_scoped, require, sign_in_failed,
+                   sign_in_limited)
+from .forms import (CategoryForm, EditionForm, LoginForm, PasswordChangeForm, SecondStepForm, ShowForm, StatusForm,
+                    TokenForm, TwoFactorForm, choices)
+from .forms import ConsentForm, RetentionForm
 from .models import EDITION_STATUS, Category, Show
 from .paging import page_number, page_size
 from .permissions import has_permission
@@ -34,24 +41,76 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@sign_in_limited
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is None:
+        accounts = services.sign_in_candidates(form.email.data, form.password.data)
+        if not accounts:
+            sign_in_failed()
             services.record_failed_sign_in(form.email.data, ip=client_ip())
             form.password.errors.append(_("Wrong email or password."))
-        else:
-            login_user(user)
-            services.audit("user.login", organizer_id=user.organizer_id, user_id=user.id, ip=client_ip())
-            return redirect(_safe_next())
+        elif len(accounts) == 1 and not accounts[0].two_factor:
+            return _sign_in(accounts[0])
+        else:  # a second step: the code of the authenticator app, or which of the person's accounts
+            session[PENDING_SIGN_IN] = {"ids": [user.id for user in accounts], "at": int(time.time()),
+                                        "email": services.normalize_email(form.email.data)}
+            return redirect(url_for("core.login_continue", next=request.args.get("next")))
     return render_template("core/login.html", form=form)
+
+
+PENDING_SIGN_IN_SECONDS = 300  # the password step is good for this long without its second step
+
+
+@bp.route("/login/continue", methods=["GET", "POST"])
+@sign_in_limited
+def login_continue():
+    """The second step of signing in: the two-factor code (and the account, when the password opened several).
+    The password step alone signs no one in; its result waits in the signed session for a few minutes."""
+    pending = session.get(PENDING_SIGN_IN) or {}
+    accounts = services.users_by_ids(pending.get("ids") or [])
+    if not accounts or time.time() - pending.get("at", 0) > PENDING_SIGN_IN_SECONDS:
+        session.pop(PENDING_SIGN_IN, None)
+        flash(_("Please sign in again."), "info")
+        return redirect(url_for("core.login", next=request.args.get("next")))
+    form = SecondStepForm(account=accounts[0].id)
+    form.account.choices = choices((user.id, _account_label(user)) for user in accounts)
+    if form.validate_on_submit():
+        user = next(user for user in accounts if user.id == form.account.data)
+        if user.two_factor and not (form.code.data or "").strip():
+            form.code.errors.append(_("Enter the code your authenticator app shows."))
+        elif user.two_factor and not services.check_totp(user, form.code.data):
+            sign_in_failed()
+            services.record_failed_sign_in(user.email, ip=client_ip())
+            form.code.errors.append(_("This code is not right: check the time on your phone and try the next one."))
+        else:
+            return _sign_in(user)
+    return render_template("core/login_continue.html", form=form, several=len(accounts) > 1,
+                           asks_code=any(user.two_factor for user in accounts))
+
+
+def _account_label(user) -> str:
+    """An account as its owner tells it apart: the organizer, or the exhibiting company at an edition."""
+    if user.exhibitor is not None:
+        return f"{user.exhibitor.company.name} · {user.exhibitor.edition.name}"
+    return user.organizer.name
+
+
+def _sign_in(user):
+    session.pop(PENDING_SIGN_IN, None)
+    session.pop(TOTP_ENROLMENT, None)
+    services.start_session(user, lifetime=timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"]),
+                           ip=client_ip(), user_agent=request.user_agent.string)
+    login_user(user)
+    services.audit("user.login", organizer_id=user.organizer_id, user_id=user.id, ip=client_ip())
+    return redirect(_safe_next())
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
     services.audit("user.logout", organizer_id=current_user.organizer_id, user_id=current_user.id, ip=client_ip())
+    services.end_session(current_user.session_token)
     logout_user()
     return redirect(url_for("core.login"))
 
@@ -86,6 +145,87 @@ def profile():
         form = TokenForm(formdata=None)
     return render_template("core/profile.html", form=form, new_token=new_token,
                            tokens=services.user_tokens(current_user))
+
+
+@bp.route("/profile/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """A new password; every other session of the user ends (a browser left signed in elsewhere, a thief's)."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.new_password.data,
+                                     keep_session=current_user.session_token)
+        except services.ServiceError as error:
+            getattr(form, error.field or "new_password").errors.append(str(error))
+        else:
+            flash(_("Password changed. You were signed out everywhere else."), "success")
+            return redirect(url_for("core.profile"))
+    return render_template("core/password.html", form=form)
+
+
+TOTP_ENROLMENT = "totp_enrolment"  # the session key of a secret shown but not yet confirmed
+
+
+@bp.route("/profile/two-factor", methods=["GET", "POST"])
+@require(organizer=True)
+def two_factor():
+    """Switch two-factor sign-in on: scan the QR code (or type the secret), confirm with a code. On while on:
+    the page offers to switch it off (with a code)."""
+    form = TwoFactorForm()
+    if current_user.two_factor:
+        return render_template("core/two_factor.html", form=form, uri=None, secret=None)
+    secret = _enrolment_secret()
+    if not secret:
+        secret = services.new_totp_secret()
+        session[TOTP_ENROLMENT] = {"user": current_user.id, "secret": secret}
+    if form.validate_on_submit():
+        try:
+            services.enable_totp(current_user, secret, form.code.data)
+        except services.ServiceError as error:
+            form.code.errors.append(str(error))
+        else:
+            session.pop(TOTP_ENROLMENT, None)
+            flash(_("Two-factor sign-in is on: from now on you sign in with a code from your app."), "success")
+            return redirect(url_for("core.profile"))
+    return render_template("core/two_factor.html", form=form, uri=services.totp_uri(current_user, secret),
+                           secret=secret)
+
+
+def _enrolment_secret() -> str | None:
+    """The secret shown to this user and not yet confirmed (held in the signed session, for this user only)."""
+    enrolment = session.get(TOTP_ENROLMENT) or {}
+    return enrolment.get("secret") if enrolment.get("user") == current_user.id else None
+
+
+@bp.route("/profile/two-factor/qr.png")
+@require(organizer=True)
+def two_factor_qr():
+    """The QR code of the secret being set up (the page shows it as an image: no script, no third party)."""
+    secret = _enrolment_secret()
+    if not secret or current_user.two_factor:
+        abort(404)
+    image = qrcode.make(services.totp_uri(current_user, secret), box_size=6, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    response = current_app.response_class(buffer.getvalue(), mimetype="image/png")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/profile/two-factor/off", methods=["POST"])
+@require(organizer=True)
+def disable_two_factor():
+    form = TwoFactorForm()
+    if form.validate_on_submit():
+        try:
+            services.disable_totp(current_user, form.code.data)
+        except services.ServiceError as error:
+            form.code.errors.append(str(error))
+        else:
+            flash(_("Two-factor sign-in is off."), "success")
+            return redirect(url_for("core.profile"))
+    return render_template("core/two_factor.html", form=form, uri=None, secret=None)
 
 
 @bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
@@ -174,16 +314,67 @@ def edition():
     panels = [panel for hook in registry.hook("edition_dashboard")
               if (panel := hook(current_scope(), edition)) is not None]
     public_url = next((url for hook in registry.hook("public_page_url") if (url := hook(edition))), None)
-    return render_template("core/edition.html", edition=edition, form=form, panels=panels, public_url=public_url)
+    return render_template("core/edition.html", edition=edition, form=form, panels=panels, public_url=public_url,
+                           **_consent_context(edition))
+
+
+# --- the edition's consent texts (versioned) and retention period ---------------------------------------
+
+def _consent_context(edition, consent_form=None, retention_form=None) -> dict:
+    return {"consent_versions": services.consent_versions(edition), "shred_on": services.shred_on(edition),
+            "consent_form": consent_form or ConsentForm(formdata=None, consent_text=edition.consent_text,
+                                                        sharing_text=edition.sharing_text),
+            "retention_form": retention_form or RetentionForm(formdata=None,
+                                                              retention_months=edition.retention_months)}
+
+
+@bp.route("/org/editions/<int:edition_id>/consent", methods=["POST"])
+@require(MANAGE_SHOWS, organizer=True)
+def edition_consent():
+    """A changed consent text is a new version; registrations keep the version their visitor agreed to."""
+    edition, form = g.edition, ConsentForm()
+    if form.validate_on_submit():
+        version = services.update_consent_text(edition, form.consent_text.data, sharing_text=form.sharing_text.data,
+                                               actor_id=current_user.id)
+        flash(_("Consent text saved as version %(v)d.", v=version.version) if version else _("Nothing changed."),
+              "success")
+        return redirect(url_for("core.edition") + "#consent")
+    return _edition_page_with(edition, consent_form=form)
+
+
+@bp.route("/org/editions/<int:edition_id>/retention", methods=["POST"])
+@require(MANAGE_SHOWS, organizer=True)
+def edition_retention():
+    """How long the edition's visitor data is kept after the show (empty: kept until erased one by one)."""
+    edition, form = g.edition, RetentionForm()
+    if form.validate_on_submit():
+        try:
+            services.set_retention(edition, form.retention_months.data, actor_id=current_user.id)
+        except services.ServiceError as error:
+            form.retention_months.errors.append(str(error))
+        else:
+            flash(_("Retention period saved."), "success")
+            return redirect(url_for("core.edition") + "#retention")
+    return _edition_page_with(edition, retention_form=form)
+
+
+def _edition_page_with(edition, **forms):
+    """The edition page again, with a form's errors next to its fields."""
+    form = StatusForm(status=edition.status, formdata=None)
+    form.status.choices = choices((s.code, s.label) for s in [edition.status_state,
+                                                               *EDITION_STATUS.next_states(edition.status)])
+    public_url = next((url for hook in registry.hook("public_page_url") if (url := hook(edition))), None)
+    return render_template("core/edition.html", edition=edition, form=form, panels=[], public_url=public_url,
+                           **_consent_context(edition, **forms))
 
 
 @bp.route("/org/audit")
 @require(VIEW_AUDIT, organizer=True)
 def audit_log():
     args = request.args
-    log = services.audit_log(current_scope(), user_id=args.get("user", type=int), action=args.get("action"),
-                             since=args.get("since"), until=args.get("until"),
-                             page=args.get("page", 1, type=int), per_page=args.get("per_page", 50, type=int))
+    log = services.audit_log(current_scope(), services.AuditFilters.from_args(args),
+                             page=args.get("page", 1, type=int),
+                             per_page=args.get("per_page", 50, type=int))
     return render_template("core/audit.html", log=log)
 
 
@@ -192,6 +383,7 @@ def audit_log():
 def outbox():
     page = services.outbox_page(current_scope(), page=page_number(request.args.get("page")),
                                 per_page=page_size(request.args.get("per_page")))
+    services.audit_contact_view(current_user, object_type="mail_messages", rows=len(page.items), page=page.page)
     return render_template("core/outbox.html", messages=page.items, page=page)
 
 

@@ -18,6 +18,7 @@ MODULE = Module(
         Permission(EXPORT_LEADS, _l("Export leads"), ("exhibitor_admin",)),
     ),
     machines=("expo.leads.models:LEAD_RATING",),
+    hooks={"personal_data": "expo.leads.services:visitor_leads", "erase_personal_data": "expo.leads.services:forget_visitor"},
     nav=(NavEntry("leads.leads", _l("Leads"), "exhibitor", VIEW_LEADS, icon="person-lines-fill", order=30),),
     audit_actions={"lead.captured": _l("Lead captured"), "lead.updated": _l("Lead updated"),
                    "leads.exported": _l("Leads exported")},

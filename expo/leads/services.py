@@ -16,6 +16,7 @@ from ..core.scoping import Scope, scoped
 from ..core.services import ServiceError, audit
 from ..core.tabular import csv_text, write_xlsx
 from ..core.templating import country_name, state
+from ..exhibitors.models import Company, Exhibitor
 from ..extensions import db
 from ..visitors.models import Registration
 from ..visitors.services import visible_to_exhibitor
@@ -142,3 +143,33 @@ def export_leads(user, leads: list[Lead], zone: ZoneInfo, fmt: str) -> bytes:
     if fmt == "xlsx":
         return write_xlsx(header, rows, str(_l("Leads")))
     return csv_text(header, rows).encode("utf-8")
+
+
+# --- a visitor's personal data (hooks of visitors.privacy) -------------------------------------------
+
+def visitor_leads(scope: Scope, registration_ids: list[int]) -> dict:
+    """The hook ``personal_data``: which exhibitors captured the visitor at their booth, and whether they
+    see the visitor's contact details now (they do while the visitor shares them)."""
+    rows = db.session.execute(
+        scoped(Lead, scope, Lead.registration_id, Company.name, Exhibitor.hall, Exhibitor.stand,
+               Lead.first_scanned_at, Lead.last_scanned_at, Lead.scan_count, Registration.share_with_exhibitors)
+        .join(Exhibitor, Exhibitor.id == Lead.exhibitor_id).join(Company, Company.id == Exhibitor.company_id)
+        .join(Registration, Registration.id == Lead.registration_id)
+        .where(Lead.registration_id.in_(registration_ids)).order_by(Lead.first_scanned_at)).all()
+    return {"key": "leads", "title": _l("Exhibitors who scanned your badge"),
+            "columns": [("registration_id", _l("Registration")), ("exhibitor", _l("Exhibitor")),
+                        ("booth", _l("Booth")), ("first_scanned_at", _l("First scanned")),
+                        ("last_scanned_at", _l("Last scanned")), ("scans", _l("Scans")),
+                        ("has_contact_details", _l("Sees your contact details"))],
+            "rows": [{"registration_id": r.registration_id, "exhibitor": r.name,
+                      "booth": "-".join(p for p in (r.hall, r.stand) if p), "first_scanned_at": r.first_scanned_at,
+                      "last_scanned_at": r.last_scanned_at, "scans": r.scan_count,
+                      "has_contact_details": bool(r.share_with_exhibitors)} for r in rows]}
+
+
+def forget_visitor(scope: Scope, registration_ids: list[int]) -> None:
+    """The hook ``erase_personal_data``: an erased visitor's leads keep their rating and counts (the
+    exhibitor's figures) but lose the notes written about them."""
+    db.session.execute(update(Lead).where(Lead.organizer_id == scope.organizer_id,
+                                          Lead.registration_id.in_(registration_ids)).values(notes=""),
+                       execution_options={"synchronize_session": False})

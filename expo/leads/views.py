@@ -8,7 +8,7 @@ from ..core.auth import current_scope, require
 from ..core.forms import choices
 from ..core.paging import page_number, page_size
 from ..core.scoping import get_scoped_or_404
-from ..core.services import ServiceError
+from ..core.services import ServiceError, audit_contact_view
 from ..core.tabular import XLSX_MIMETYPE
 from ..core.templating import label
 from . import EXPORT_LEADS, VIEW_LEADS, services
@@ -43,6 +43,7 @@ def lead(lead_id):
             form.rating.errors.append(str(error))
         else:
             return redirect(url_for("leads.leads"))
+    audit_contact_view(current_user, lead)  # the page shows the contact details the visitor shared, if any
     return render_template("leads/lead.html", lead=lead, contact=services.lead_contact(lead), form=form,
                            edition=current_user.exhibitor.edition)
 

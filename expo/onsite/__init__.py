@@ -21,5 +21,7 @@ MODULE = Module(
         NavEntry("onsite.scanner", _l("Scan badges"), "exhibitor", SCAN_LEADS, icon="qr-code-scan", order=20),
     ),
     hooks={"registration_panels": "expo.onsite.views:checkin_panel",
-           "checked_in_registrations": "expo.onsite.services:checked_in_registrations"},
+           "checked_in_registrations": "expo.onsite.services:checked_in_registrations",
+           "personal_data": "expo.onsite.services:visitor_checkins",
+           "openapi": "expo.onsite.api:openapi"},
 )

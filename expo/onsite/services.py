@@ -294,3 +294,15 @@ def checked_in_registrations(edition_id: int):
     return (select(Scan.registration_id)
             .where(Scan.edition_id == edition_id, Scan.kind == "checkin", Scan.result.in_(("ok", "duplicate")),
                    Scan.registration_id.is_not(None)))
+
+
+def visitor_checkins(scope: Scope, registration_ids: list[int]) -> dict:
+    """The hook ``personal_data``: the visitor's scans at the entrance (when, which gate, the result). Their
+    booth scans are the leads module's section."""
+    rows = db.session.scalars(scoped(Scan, scope).where(Scan.registration_id.in_(registration_ids),
+                                                        Scan.kind == "checkin").order_by(Scan.scanned_at))
+    return {"key": "checkins", "title": _l("Entrance check-ins"),
+            "columns": [("registration_id", _l("Registration")), ("scanned_at", _l("Time")), ("gate", _l("Gate")),
+                        ("result", _l("Result"))],
+            "rows": [{"registration_id": scan.registration_id, "scanned_at": scan.scanned_at, "gate": scan.gate or "",
+                      "result": scan.result} for scan in rows]}

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 
 from ..core.demo import DEMO_DOMAIN, DemoRegistration, DemoWorld, cn_name, company_names, en_name, weighted
+from ..core.services import current_consent
 from ..extensions import db
 from .models import Person, Registration, registration_interests
 from .persons import name_key, phone_key
@@ -107,6 +108,7 @@ def _insert_registrations(world: DemoWorld, edition, person_ids: list[int]) -> l
     show_starts = datetime.combine(edition.starts_on, time(0), ZoneInfo(edition.timezone))
     pre_show_end = min(show_starts - timedelta(seconds=1), world.now)
     windows = world.show_windows(edition)
+    consent = current_consent(edition)
     rows = []
     for person_id in person_ids:
         source = weighted(rng, SOURCE_WEIGHTS)
@@ -116,10 +118,13 @@ def _insert_registrations(world: DemoWorld, edition, person_ids: list[int]) -> l
             created = world.moment(min(opens, pre_show_end), pre_show_end)
         rows.append({"organizer_id": world.organizer.id, "edition_id": edition.id, "person_id": person_id,
                      "category": weighted(rng, CATEGORY_WEIGHTS), "status": "confirmed", "source": source,
-                     "answers": {}, "consent_version": "1", "consent_at": created,
-                     "share_with_exhibitors": rng.random() < 0.85, "badge_serial": 1,
+                     "answers": {}, "consent_version": edition.consent_version, "consent_at": created,
+                     "consent_version_id": consent.id, "share_with_exhibitors": (shared := rng.random() < 0.85),
+                     "badge_serial": 1,
                      "access_key": secrets.token_urlsafe(32), "locale": "zh_CN" if rng.random() < 0.6 else "en",
                      "created_at": created})
+        # sharing with exhibitors: a consent of its own (time and version), here given with the registration
+        rows[-1].update(sharing_at=created if shared else None, sharing_version_id=consent.id if shared else None)
     for row in rng.sample(rows, k=len(rows) // CANCELLED_EVERY):
         row["status"] = "cancelled"
     if not rows:

@@ -29,6 +29,13 @@ class RegistrationForm(Form):
     interests = MultiCheckboxField(_l("Interested in"), coerce=int, choices=[])
     share_with_exhibitors = BooleanField(_l("Exhibitors who scan my badge may receive my contact details"))
     consent = BooleanField(_l("I agree"), validators=[DataRequired(_l("Registration needs your consent."))])
+    website = StringField(_l("Leave this field empty"))  # the honeypot: people never see it, bots fill it in
+
+
+class LinkRequestForm(Form):
+    """"Didn't get the mail?": the badge link again, to an address that is registered (the page never says)."""
+    email = EmailField(_l("Email"), filters=[strip], validators=[DataRequired(), Email(), Length(max=254)])
+    website = StringField(_l("Leave this field empty"))  # the honeypot: people never see it, bots fill it in
 
 
 class PersonForm(Form):

@@ -59,9 +59,11 @@ class RegistrationFilters:
         return bool(self.q or self.category or self.status or self.source or self.checked_in)
 
     def as_details(self) -> dict:
-        """For the audit log: what an export was filtered by."""
-        return {key: value for key, value in (("q", self.q), ("category", self.category), ("status", self.status),
-                                              ("source", self.source), ("checked_in", self.checked_in)) if value}
+        """For the audit log: what an export was filtered by. The search text only as "a search was made":
+        it is often a visitor's name or email, and the log keeps no contact data (erasure could not reach it)."""
+        return {key: value for key, value in (("search", bool(self.q)), ("category", self.category),
+                                              ("status", self.status), ("source", self.source),
+                                              ("checked_in", self.checked_in)) if value}
 
 
 def _checked_in_ids(edition_id: int):

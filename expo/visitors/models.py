@@ -8,7 +8,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, utcnow
-from ..core.models import Category, Edition
+from ..core.models import Category, ConsentVersion, Edition
 from ..core.states import Machine, State
 from ..extensions import db
 
@@ -39,6 +39,7 @@ REGISTRATION_SOURCE = Machine("registration_source", [
     State("exhibitor_invitation", _l("Exhibitor invitation"), "success", "envelope-paper"),
     State("campaign", _l("Campaign"), "warning", "megaphone"),
 ])
+ERASED_NAME = _l("Erased visitor")  # what pages show in place of a name that was erased
 VISITOR_CATEGORIES = VISITOR_CATEGORY.codes
 REGISTRATION_STATUSES = REGISTRATION_STATUS.codes
 SOURCES = REGISTRATION_SOURCE.codes
@@ -76,6 +77,9 @@ class Person(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Set when staff merged this person into another: the row stays (its email still finds the kept person).
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    # Set when the person's data was erased (their request, or the retention period of every edition they came
+    # to): the row stays, anonymised, so that registrations, check-ins and leads stay countable.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DistinctPersons(db.Model):
@@ -102,6 +106,7 @@ class Registration(db.Model):
         CheckConstraint(REGISTRATION_STATUS.check("status"), name="valid_status"),
         CheckConstraint(REGISTRATION_SOURCE.check("source"), name="valid_source"),
         CheckConstraint("badge_serial >= 1", name="positive_badge_serial"),
+        CheckConstraint("NOT share_with_exhibitors OR sharing_at IS NOT NULL", name="sharing_has_its_time"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
@@ -113,7 +118,16 @@ class Registration(db.Model):
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
     consent_version: Mapped[str | None] = mapped_column(String(20))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The exact text agreed to (consent_version is its number, kept for reading at a glance).
+    consent_version_id: Mapped[int | None] = mapped_column(ForeignKey("consent_versions.id"), index=True)
+    # Sharing contact details with exhibitors is a consent of its own: given at sharing_at on the text of
+    # sharing_version_id, withdrawn (and given again) from the visitor's page; the last withdrawal's time stays.
     share_with_exhibitors: Mapped[bool] = mapped_column(default=False)
+    sharing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sharing_version_id: Mapped[int | None] = mapped_column(ForeignKey("consent_versions.id"), index=True)
+    sharing_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when this registration's personal fields were erased or shredded (see visitors.privacy).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped when a badge is reissued: codes carrying an older serial are revoked.
     badge_serial: Mapped[int] = mapped_column(default=1)
     # Unguessable key of the visitor's own confirmation page (visitors have no account).
@@ -129,6 +143,8 @@ class Registration(db.Model):
 
     person: Mapped["Person"] = relationship()
     edition: Mapped[Edition] = relationship()
+    consent: Mapped[ConsentVersion | None] = relationship(foreign_keys=[consent_version_id])
+    sharing_consent: Mapped[ConsentVersion | None] = relationship(foreign_keys=[sharing_version_id])
     interests: Mapped[list[Category]] = relationship(secondary=registration_interests)
 
     @property
@@ -146,7 +162,7 @@ class Registration(db.Model):
     # The visitor as they gave themselves for this registration; what they left blank comes from the person.
     @property
     def visitor_name(self) -> str:
-        return self.name_as_given or self.person.name
+        return self.name_as_given or self.person.name or str(ERASED_NAME)
 
     @property
     def visitor_company(self) -> str:

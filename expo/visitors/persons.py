@@ -179,9 +179,8 @@ def merge_persons(scope: Scope, keep_id: int, merge_id: int, *, actor_id: int | 
     db.session.flush()
     db.session.expire_all()
     audit("person.merged", organizer_id=scope.organizer_id, user_id=actor_id, object_type="persons",
-          object_id=keep_id, details={"merged_person_id": merge_id, "registration_ids": moved,
-                                      "merged_name": merge.name, "merged_email": merge.email,
-                                      "merged_phone": merge.phone, "merged_company": merge.company})
+          object_id=keep_id, details={"merged_person_id": merge_id, "registration_ids": moved})
+    # Ids only, never the values: the audit log is append-only, and an erasure must leave nothing of them there.
     return db.session.get(Person, keep_id)
 
 
@@ -208,7 +207,8 @@ PERSON_FIELDS = ("name", "email", "phone", "company", "job_title", "country")
 
 def update_person(scope: Scope, person: Person, values: dict, *, actor_id: int | None) -> dict:
     """Staff correct a visitor's stored details (registrations never do). Returns the changes
-    {field: [old, new]}, which are audited. An email that belongs to another visitor is refused:
+    {field: [old, new]}; the audit log gets the names of the changed fields only (it is append-only, and
+    an erasure must leave no name or address in it). An email that belongs to another visitor is refused:
     those two are one person only through a merge."""
     if person.organizer_id != scope.organizer_id:
         raise ServiceError(_l("No such visitor."))
@@ -230,5 +230,5 @@ def update_person(scope: Scope, person: Person, values: dict, *, actor_id: int |
         refresh_keys(person)
         db.session.flush()
         audit("person.updated", organizer_id=scope.organizer_id, user_id=actor_id, obj=person,
-              details={"changes": changes})
+              details={"fields": sorted(changes)})
     return changes

@@ -1,18 +1,21 @@
 """Visitor registration: matching returning people, consent, badges, the visitor's own page."""
 from __future__ import annotations
 
+import re
 import secrets
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..core.db import utcnow
-from ..core.models import Category, Edition
+from ..core.models import AuditEntry, Category, Edition
 from ..core.services import ServiceError, audit, move_status
 from ..extensions import db
-from . import tasks
+from . import privacy, tasks
 from .badges import badge_code
 
 # The list and the identity rules live in their own files; callers import them from here.
@@ -60,11 +63,32 @@ class RegistrationData:
     locale: str = "en"  # the language of the visitor's mails
 
 
+class AlreadyRegistered(ServiceError):
+    """The person already has a registration for the edition. Raised before anything is written. Staff at
+    the desk may be told so; the anonymous form never says it (see ``register_online``)."""
+
+    def __init__(self, registration: Registration):
+        super().__init__(_l("You are already registered for this edition. Use the link in your confirmation "
+                            "email to see your badge."), "email")
+        self.registration = registration
+
+
+def _one_line(text: str) -> str:
+    """A one-line field as typed, without control characters (CR/LF, tabs, zero-width marks) and with
+    its whitespace collapsed: it ends up on badges, in exports and in mails."""
+    text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in text or "")
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def register(edition: Edition, data: RegistrationData, *, actor_id: int | None = None,
              send_confirmation: bool = True, public_url: str | None = None) -> Registration:
     """Register a visitor for an edition, matching a returning Person; mail the badge after commit.
+    A person already registered for the edition raises ``AlreadyRegistered`` (a ServiceError).
 
-    ``public_url``: the site's address as the visitor reached it, for the links in the mail."""
+    ``public_url``: a trusted base address for the links in the mail when EXPO_PUBLIC_URL is unset
+    (never the request's Host header: see notifications.request_base_url)."""
+    data = replace(data, **{name: _one_line(getattr(data, name))
+                            for name in ("name", "email", "phone", "company", "job_title", "country")})
     if not edition.registration_open and data.source == "online":
         raise ServiceError(_l("Registration for this edition is not open."))
     if data.category not in VISITOR_CATEGORIES:
@@ -79,10 +103,9 @@ def register(edition: Edition, data: RegistrationData, *, actor_id: int | None =
     if person is None:
         person = Person(organizer_id=edition.organizer_id)
         db.session.add(person)
-    elif db.session.scalar(select(Registration.id).where(Registration.edition_id == edition.id,
-                                                         Registration.person_id == person.id)):
-        raise ServiceError(_l("You are already registered for this edition. Use the link in your confirmation "
-                              "email to see your badge."), "email")
+    elif (existing := db.session.scalar(select(Registration).where(Registration.edition_id == edition.id,
+                                                                   Registration.person_id == person.id))):
+        raise AlreadyRegistered(existing)
     _fill_blank_person_fields(person, data)
     db.session.flush()
     interests = []
@@ -91,8 +114,8 @@ def register(edition: Edition, data: RegistrationData, *, actor_id: int | None =
                                                                    Category.id.in_(data.interest_ids))))
     registration = Registration(
         organizer_id=edition.organizer_id, edition=edition, person=person, category=data.category,
-        status="confirmed", source=data.source, answers=data.answers, consent_version=edition.consent_version,
-        consent_at=utcnow(), share_with_exhibitors=data.share_with_exhibitors, interests=interests,
+        status="confirmed", source=data.source, answers=data.answers,
+        **privacy.consent_fields(edition, data.share_with_exhibitors), interests=interests,
         access_key=secrets.token_urlsafe(32), locale=data.locale, name_as_given=data.name.strip(),
         company_as_given=data.company.strip(), job_title_as_given=data.job_title.strip(),
         phone_as_given=data.phone.strip(),
@@ -104,6 +127,52 @@ def register(edition: Edition, data: RegistrationData, *, actor_id: int | None =
     if send_confirmation and person.email:
         tasks.send_confirmation.delay(registration.id, public_url)
     return registration
+
+
+# A known address typed into the anonymous form gets its registration link by mail, at most once per
+# registration in this interval (the form cannot be used to flood someone's inbox).
+LINK_MAIL_INTERVAL = timedelta(minutes=10)
+
+
+def register_online(edition: Edition, data: RegistrationData, *, public_url: str | None = None) -> str:
+    """The anonymous form, without a registration oracle: a new visitor is registered (the confirmation with
+    the badge link goes to the address given); an address already registered for the edition stores nothing
+    and gets its own link again (``mail_registration_link``). The caller answers both alike ("check your
+    inbox"). Returns what happened — "registered", "link_mailed" or "link_withheld" — for tests and logs,
+    never for the visitor. Identity is the email only (persons.py): a known phone with a new email is a new
+    person (the duplicates review finds them), so the phone reveals nothing either."""
+    try:
+        register(edition, data, public_url=public_url)
+    except AlreadyRegistered as known:
+        return "link_mailed" if mail_registration_link(known.registration, public_url=public_url) else "link_withheld"
+    return "registered"
+
+
+def request_registration_link(edition: Edition, email: str, *, public_url: str | None = None) -> bool:
+    """"Didn't get the mail?": the link of the address's registration for the edition, mailed to that
+    address (throttled). Nothing for an address that is not registered; the visitor is told the same."""
+    person = find_person(edition.organizer_id, email)
+    if person is None:
+        return False
+    registration = db.session.scalar(select(Registration).where(Registration.edition_id == edition.id,
+                                                                Registration.person_id == person.id))
+    return registration is not None and mail_registration_link(registration, public_url=public_url)
+
+
+def mail_registration_link(registration: Registration, *, public_url: str | None = None) -> bool:
+    """Mail the visitor the link to their registration (in their language, after commit), unless one went
+    out in the last LINK_MAIL_INTERVAL or the registration is cancelled. Audited; True when mailed."""
+    if registration.status == "cancelled" or not registration.person.email:
+        return False
+    recent = db.session.scalar(select(AuditEntry.id).where(
+        AuditEntry.organizer_id == registration.organizer_id, AuditEntry.at >= utcnow() - LINK_MAIL_INTERVAL,
+        AuditEntry.action == "registration.link_mailed", AuditEntry.object_type == Registration.__tablename__,
+        AuditEntry.object_id == registration.id).limit(1))
+    if recent is not None:
+        return False
+    audit("registration.link_mailed", organizer_id=registration.organizer_id, obj=registration)
+    tasks.send_registration_link.delay(registration.id, public_url)
+    return True
 
 
 def _fill_blank_person_fields(person: Person, data: RegistrationData) -> None:
@@ -158,9 +227,9 @@ def open_editions(limit: int = 50) -> list[Edition]:
 
 
 def visible_to_exhibitor(registration: Registration) -> dict:
-    """What an exhibitor may see of a visitor: the contact details only when the visitor agreed to share
-    them, else just the visitor category. Every exhibitor-facing page, export and API answer uses this."""
-    if not registration.share_with_exhibitors:
+    """What an exhibitor may see of a visitor: the contact details only while the visitor agrees to share
+    them (a withdrawal counts from then on, for leads captured before too), else just the visitor category. Every exhibitor-facing page, export and API answer uses this."""
+    if not registration.share_with_exhibitors or registration.erased_at is not None:  # withdrawn, or erased
         return {"category": registration.category, "shared": False}
     person = registration.person
     return {"name": registration.visitor_name, "company": registration.visitor_company,

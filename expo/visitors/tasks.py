@@ -15,3 +15,13 @@ def send_confirmation(registration_id: int, public_url: str | None = None) -> No
         return
     deliver_mail.delay(message.id)
     db.session.commit()
+
+
+@shared_task
+def send_registration_link(registration_id: int, public_url: str | None = None) -> None:
+    """The link again, to an already registered address typed into the public form (or "send it again")."""
+    message = notifications.registration_link_mail(registration_id, public_url)
+    if message is None:
+        return
+    deliver_mail.delay(message.id)
+    db.session.commit()

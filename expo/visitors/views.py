@@ -1,6 +1,8 @@
 """The public front door and show pages, pre-registration, the visitor's own confirmation page and badge;
 the organizer's registrations list (filters, pages, export), the help desk, and the duplicate review."""
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+import json
+
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,13 +11,17 @@ from ..core.forms import choices
 from ..core.paging import page_number, page_size
 from ..core.registry import registry
 from ..core.scoping import get_in_edition_or_404
-from ..core.services import ServiceError, audit, category_tree
+from ..core import services as core_services
+from ..core.db import utcnow
+from ..core.services import ServiceError, audit, audit_contact_view, category_tree
 from ..core.tabular import XLSX_MIMETYPE
 from ..core.templating import current_language, label
-from ..extensions import db
-from . import EXPORT_REGISTRATIONS, MANAGE_REGISTRATIONS, VIEW_REGISTRATIONS, services
+from ..extensions import db, limiter
+from . import EXPORT_REGISTRATIONS, MANAGE_REGISTRATIONS, VIEW_REGISTRATIONS, notifications, services
+from . import MANAGE_PERSONAL_DATA
+from . import privacy as privacy_services
 from . import badges as badge_render
-from .forms import REGISTERABLE_CATEGORIES, PersonForm, RegistrationForm
+from .forms import REGISTERABLE_CATEGORIES, LinkRequestForm, PersonForm, RegistrationForm
 from .listing import RegistrationFilters
 from .models import REGISTRATION_SOURCE, REGISTRATION_STATUS, VISITOR_CATEGORY, Registration
 
@@ -33,29 +39,71 @@ def front_door():
     return render_template("visitors/front_door.html", editions=services.open_editions())
 
 
-@bp.route("/e/<slug>", methods=["GET", "POST"])
-def register(slug):
-    """The edition's public page: what, when and where, and the pre-registration form."""
+def _public_form_limit() -> str:
+    return current_app.config["PUBLIC_FORM_RATE_LIMIT"]
+
+
+def _too_many_submits(_limit) -> Response:
+    """A friendly page for an address that sent the public forms too often (HTTP 429, with Retry-After)."""
+    return Response(render_template("visitors/too_many.html"), status=429)
+
+
+# The public forms (register, "send the link again") share one budget per address: counted per POST,
+# whatever its outcome, so a bot gains nothing by alternating between them. Config PUBLIC_FORM_RATE_LIMIT.
+public_form_limit = limiter.shared_limit(_public_form_limit, scope="public-form", methods=["POST"],
+                                         on_breach=_too_many_submits)
+
+
+def _published_edition(slug):
     edition = services.edition_by_slug(slug)
     if edition is None:
         abort(404)
+    return edition
+
+
+@bp.route("/e/<slug>", methods=["GET", "POST"])
+@public_form_limit
+def register(slug):
+    """The edition's public page: what, when and where, and the pre-registration form.
+
+    No registration oracle: a valid submit always ends on "check your inbox" (``mail_sent``), whether the
+    address is new (registered, confirmation mailed), already registered (its own link mailed to it, nothing
+    stored) or the honeypot was filled in (a bot: nothing stored, nothing mailed)."""
+    edition = _published_edition(slug)
     form = RegistrationForm()
     form.category.choices = choices((c, label(c)) for c in REGISTERABLE_CATEGORIES)
     form.interests.choices = choices((c.id, "— " * depth + c.name) for c, depth in category_tree(edition.show))
     if edition.registration_open and form.validate_on_submit():
+        if form.website.data:
+            return redirect(url_for("visitors.mail_sent", slug=edition.slug))
         data = services.RegistrationData(
             name=form.name.data, email=form.email.data, phone=form.phone.data or "", company=form.company.data or "",
             job_title=form.job_title.data or "", country=form.country.data or "", category=form.category.data,
             interest_ids=form.interests.data or [], consent=form.consent.data,
             share_with_exhibitors=form.share_with_exhibitors.data, locale=current_language())
         try:
-            registration = services.register(edition, data, public_url=request.url_root)
+            services.register_online(edition, data, public_url=notifications.request_base_url())
         except ServiceError as error:
             db.session.rollback()
             getattr(form, error.field if hasattr(form, error.field or "") else "email").errors.append(str(error))
         else:
-            return redirect(url_for("visitors.confirmation", key=registration.access_key))
+            return redirect(url_for("visitors.mail_sent", slug=edition.slug))
     return render_template("visitors/register.html", edition=edition, form=form)
+
+
+@bp.route("/e/<slug>/mail-sent", methods=["GET", "POST"])
+@public_form_limit
+def mail_sent(slug):
+    """"Check your inbox", after every registration; its form sends the link again to a registered address
+    (throttled), and answers every address alike."""
+    edition = _published_edition(slug)
+    form = LinkRequestForm()
+    if form.validate_on_submit():
+        if not form.website.data:
+            services.request_registration_link(edition, form.email.data, public_url=notifications.request_base_url())
+        return redirect(url_for("visitors.mail_sent", slug=edition.slug, again=1))
+    return render_template("visitors/mail_sent.html", edition=edition, form=form, again="again" in request.args,
+                           minutes=services.LINK_MAIL_INTERVAL.seconds // 60)
 
 
 def _own_registration(key):
@@ -117,6 +165,7 @@ def registrations():
     filters = RegistrationFilters.from_args(request.args)
     page_number, per_page = _page_args()
     page = services.registrations_page(scope, edition, filters, page=page_number, per_page=per_page)
+    audit_contact_view(current_user, edition, rows=len(page.items), page=page.page, search=bool(filters.q))
     return render_template(
         "visitors/registrations.html", edition=edition, filters=filters, page=page,
         total=services.registration_count(scope, edition) if filters.active else page.total,
@@ -160,6 +209,7 @@ def registration(registration_id):
 
 
 def _desk(registration, person_form=None):
+    audit_contact_view(current_user, registration)  # the desk shows the visitor's email and phone
     panels = [panel for hook in registry.hook("registration_panels")
               if (panel := hook(current_scope(), registration)) is not None]
     return render_template("visitors/registration.html", registration=registration, person=registration.person,
@@ -235,6 +285,7 @@ def registration_status(registration_id):
 def duplicates():
     page_number, per_page = _page_args()
     page = services.possible_duplicates(current_scope(), page=page_number, per_page=per_page)
+    audit_contact_view(current_user, object_type="persons", rows=len(page.items), page=page.page)
     return render_template("visitors/duplicates.html", page=page)
 
 
@@ -276,3 +327,105 @@ def distinct_persons():
     else:
         flash(_("Noted: these are two people. The pair will not be suggested again."), "success")
     return redirect(url_for("visitors.duplicates"))
+
+
+# --- personal data: the visitor's own (through their signed link) and staff on their behalf -------------
+# Pages with personal data are never cached on the way (no-store), like the badge.
+
+NO_STORE = {"Cache-Control": "private, no-store"}
+
+
+def _privacy_page(template: str, registration, **context):
+    person = registration.person
+    return Response(render_template(template, registration=registration, person=person,
+                                    edition=registration.edition, **context), headers=NO_STORE)
+
+
+@bp.route("/r/<key>/privacy")
+def privacy(key):
+    """The visitor's privacy page: the consents they gave (the exact texts), sharing with exhibitors (withdraw
+    or give), their data to download, and erasure."""
+    registration = _own_registration(key)
+    return _privacy_page("visitors/privacy.html", registration,
+                         current=core_services.current_consent(registration.edition))
+
+
+@bp.route("/r/<key>/sharing", methods=["POST"])
+def sharing(key):
+    """Give or withdraw the consent to share contact details with exhibitors (``share=yes`` gives it)."""
+    registration = _own_registration(key)
+    share = request.form.get("share") == "yes"
+    if privacy_services.set_sharing(registration, share):
+        flash(_("Exhibitors who scan your badge now receive your contact details.") if share else
+              _("Withdrawn: exhibitors no longer see your contact details, also for scans made before."), "success")
+    return redirect(url_for("visitors.privacy", key=key))
+
+
+def _data_json(person, filename: str) -> Response:
+    body = json.dumps(privacy_services.personal_data(person), ensure_ascii=False, indent=2, default=str)
+    return Response(body, mimetype="application/json", headers={
+        **NO_STORE, "Content-Disposition": f'attachment; filename="{filename}.json"'})
+
+
+def _data_html(registration, *, staff: bool) -> Response:
+    person = registration.person
+    return _privacy_page("visitors/privacy_data.html", registration, staff=staff, now=utcnow(),
+                         registrations=privacy_services.person_registrations(person),
+                         sections=privacy_services.personal_data_sections(person))
+
+
+@bp.route("/r/<key>/data.json")
+def data_json(key):
+    registration = _own_registration(key)
+    return _data_json(registration.person, f"my-data-{registration.edition.slug}")
+
+
+@bp.route("/r/<key>/data.html")
+def data_html(key):
+    return _data_html(_own_registration(key), staff=False)
+
+
+@bp.route("/r/<key>/erase", methods=["GET", "POST"])
+def erase(key):
+    """Erasure at the visitor's request: a page that says what goes and what stays, then a POST."""
+    registration = _own_registration(key)
+    if request.method == "POST":
+        privacy_services.erase_person(registration.person, by="visitor")
+        return redirect(url_for("visitors.erased"))
+    return _privacy_page("visitors/erase.html", registration,
+                         registrations=privacy_services.person_registrations(registration.person))
+
+
+@bp.route("/privacy/erased")
+def erased():
+    return render_template("visitors/erased.html")
+
+
+@bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>/personal-data.json")
+@require(VIEW_REGISTRATIONS, MANAGE_PERSONAL_DATA, organizer=True)
+def staff_data_json(registration_id):
+    """The visitor's data for staff to hand over (a request by mail or at the desk); the download is audited."""
+    registration = _registration_in_edition(registration_id)
+    audit("person.data_downloaded", organizer_id=registration.organizer_id, user_id=current_user.id,
+          object_type="persons", object_id=registration.person_id, details={"format": "json"})
+    return _data_json(registration.person, f"visitor-{registration.person_id}")
+
+
+@bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>/personal-data")
+@require(VIEW_REGISTRATIONS, MANAGE_PERSONAL_DATA, organizer=True)
+def staff_data_html(registration_id):
+    registration = _registration_in_edition(registration_id)
+    audit("person.data_downloaded", organizer_id=registration.organizer_id, user_id=current_user.id,
+          object_type="persons", object_id=registration.person_id, details={"format": "html"})
+    return _data_html(registration, staff=True)
+
+
+@bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>/erase", methods=["POST"])
+@require(VIEW_REGISTRATIONS, MANAGE_PERSONAL_DATA, organizer=True)
+def staff_erase(registration_id):
+    """Staff erase a visitor on their behalf (a request by mail or phone): the same erasure, audited with
+    who did it."""
+    registration = _registration_in_edition(registration_id)
+    privacy_services.erase_person(registration.person, by="staff", actor_id=current_user.id)
+    flash(_("The visitor's personal data is erased; their registrations stay as anonymous counts."), "success")
+    return redirect(url_for("visitors.registration", registration_id=registration_id))

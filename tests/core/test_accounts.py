@@ -7,6 +7,7 @@ import uuid
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 from sqlalchemy import select, text
 from werkzeug.security import check_password_hash
@@ -142,6 +143,11 @@ def _form_data(tenant: Tenant, twin) -> dict[str, dict]:
         "core.login": {"email": tenant.users["owner"].email, "password": PASSWORD},
         "core.logout": {},
         "core.profile": {"name": "forged token"},
+        "core.login_continue": lambda client: _password_step_with_two_factor(client, tenant.users["owner"]),
+        "core.change_password": {"current_password": PASSWORD, "new_password": "forged-passphrase-71",
+                                 "confirm": "forged-passphrase-71"},
+        "core.two_factor": _enrolment_code,
+        "core.disable_two_factor": lambda client: {"code": pyotp.TOTP(_two_factor_on(tenant.users["owner"])).now()},
         "core.revoke_token": {},
         "core.new_show": {"name": f"Forged show {n}"},
         "core.show": {"name": "Forged category", "parent_id": "0"},
@@ -159,6 +165,7 @@ def _form_data(tenant: Tenant, twin) -> dict[str, dict]:
                              "password": "forged-password-1", "role": "booth_staff"},
         "visitors.register": {"name": "Forged Visitor", "email": f"forged.visitor.{n}@example.com",
                               "category": "buyer", "consent": "y", "share_with_exhibitors": "y"},
+        "visitors.mail_sent": {"email": tenant.registration.person.email},  # the link again: audited, mailed
         "visitors.reissue_badge": {},
         "visitors.cancel_registration": {},
         "visitors.registration_status": {"status": "cancelled"},
@@ -169,16 +176,47 @@ def _form_data(tenant: Tenant, twin) -> dict[str, dict]:
         "onsite.scanner": {"code": tenant.code, "client_scan_id": str(uuid.uuid4())},
         "onsite.checkin": {"code": tenant.code, "client_scan_id": str(uuid.uuid4()), "gate": "North"},
         "leads.lead": {"rating": "hot", "notes": "forged note"},
+        "core.edition_consent": {"consent_text": "Forged consent, version two", "sharing_text": "Forged sharing"},
+        "core.edition_retention": {"retention_months": "7"},
+        "visitors.sharing": {"share": "no"},  # the visitor's signed page: withdraw sharing
+        "visitors.erase": {},  # the visitor's signed page: erasure (confirmed on the page before)
+        "visitors.staff_erase": {},
     }
 
 
+def _two_factor_on(user) -> str:
+    """Two-factor sign-in on for ``user`` (set directly: the walk tests the form, not the enrolment)."""
+    secret = pyotp.random_base32()
+    user.totp_secret, user.totp_last_step = secret, None
+    db.session.commit()
+    return secret
+
+
+def _password_step_with_two_factor(client, user) -> dict:
+    secret = _two_factor_on(user)
+    client.get("/login")
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert redirect_path(response) == "/login/continue"
+    return {"account": str(user.id), "code": pyotp.TOTP(secret).now()}
+
+
+def _enrolment_code(client) -> dict:
+    client.get("/profile/two-factor")
+    with client.session_transaction() as session:
+        return {"code": pyotp.TOTP(session["totp_enrolment"]["secret"]).now()}
+
+
 # Endpoints whose form takes a POST; written out so that parametrization needs no app.
-POST_FORMS = ("core.login", "core.logout", "core.profile", "core.revoke_token", "core.new_show", "core.show",
+POST_FORMS = ("core.login", "core.login_continue", "core.change_password", "core.two_factor",
+              "core.disable_two_factor", "core.logout", "core.profile", "core.revoke_token", "core.new_show", "core.show",
               "core.new_edition", "core.edition", "exhibitors.edition_exhibitors", "exhibitors.exhibitor_status",
               "exhibitors.portal",
               "exhibitors.staff", "visitors.register", "visitors.reissue_badge", "visitors.cancel_registration",
               "visitors.edit_person", "visitors.merge_duplicates", "visitors.distinct_persons", "visitors.registration_status",
-              "onsite.scanner", "onsite.checkin", "leads.lead")
+              "visitors.mail_sent",
+              "onsite.scanner", "onsite.checkin", "leads.lead",
+              "core.edition_consent", "core.edition_retention", "visitors.sharing", "visitors.erase",
+              "visitors.staff_erase")
 
 
 def _post_rules(app):
@@ -188,7 +226,7 @@ def _post_rules(app):
 
 def _poster(path: str) -> str:
     """Who posts the form: anonymous on public pages, exhibitor admin in the portal, the owner elsewhere."""
-    if path == "/login" or path.startswith("/e/"):
+    if path == "/login" or path.startswith(("/login/", "/e/")):
         return "anonymous"
     if path.startswith("/portal"):
         return "exhibitor_admin"
@@ -222,6 +260,8 @@ def test_form_without_csrf_token_is_refused_and_changes_nothing(app, client, mak
     if who != "anonymous":
         login(client, tenant.users[who])
     data = _form_data(tenant, twin)[endpoint]
+    if callable(data):  # forms whose data depends on the session (a code for a secret held in it)
+        data = data(client)
     client.get("/login")  # a session exists, so the token is missing rather than the session
     before = database_snapshot()
 

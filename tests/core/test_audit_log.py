@@ -7,14 +7,15 @@ from datetime import date, datetime, timezone
 from html import unescape
 
 import pytest
+from sqlalchemy import insert
 
 from expo.core import services as core
-from expo.core.models import AuditEntry
+from expo.core.models import AuditEntry, Organizer
 from expo.core.registry import registry
 from expo.core.scoping import Scope
 from expo.extensions import db
 
-from ..conftest import Browser
+from ..conftest import Browser, audit_guard_lifted
 
 ZONE = "Asia/Shanghai"  # UTC+8: the organizer's editions are there
 
@@ -40,7 +41,8 @@ def w(make):
     w.organizer_id = w.edition.organizer_id
     w.owner = core.create_user(w.organizer_id, "owner@log.example", "王芳", "correct-horse-9", "owner")
     w.manager = core.create_user(w.organizer_id, "manager@log.example", "Max Manager", "correct-horse-9", "manager")
-    db.session.execute(db.delete(AuditEntry))  # start from a log built by hand
+    with audit_guard_lifted(db.session.connection()):  # start from a log built by hand
+        db.session.execute(db.delete(AuditEntry))
     oid = w.organizer_id
     entry(oid, "user.login", "2026-06-09T15:59:00Z", w.manager)  # 23:59 on 9 June in Shanghai
     entry(oid, "user.login", "2026-06-09T16:00:00Z", w.owner)  # 00:00 on 10 June in Shanghai
@@ -116,6 +118,127 @@ def test_paging(w):
     assert log(w, per_page=100).pagination.per_page == 100
     assert log(w, per_page=100000).pagination.per_page == 50  # a size the list offers, not refused
     assert log(w, page=0, per_page=0).pagination.page == 1
+
+
+def test_filter_by_record_ip_and_without_failed_sign_ins(w):
+    entry(w.organizer_id, "badge.printed", "2026-06-12T02:00:00Z", w.owner, object_type="registrations", object_id=12)
+    db.session.add(AuditEntry(organizer_id=w.organizer_id, action="user.login", at=utc("2026-06-12T03:00:00Z"),
+                              user_id=w.manager.id, ip="203.0.113.5", details={}))
+    db.session.commit()
+    # the history of one record: its type and id
+    assert actions(log(w, object_type="registrations", object_id=12)) == ["badge.printed", "registration.created"]
+    assert actions(log(w, object_type="exhibitors", object_id=7)) == ["exhibitor.created"]
+    assert log(w, object_type="registrations", object_id=2**40).total == 0  # beyond any id: nothing, no error
+    assert actions(log(w, ip="203.0.113.5")) == ["user.login"]
+    assert "user.login_failed" not in actions(log(w, exclude=(core.FAILED_SIGN_IN,)))
+    assert log(w, exclude=(core.FAILED_SIGN_IN,)).total == log(w).total - 1
+
+
+def test_filters_from_the_query_string():
+    args = {"user": "3", "action": "user.login", "object": "registrations:12", "ip": "203.0.113.5", "hide_failed": "1",
+            "since": "2026-06-10"}
+    filters = core.AuditFilters.from_args(args)
+    assert (filters.user_id, filters.action, filters.object_type, filters.object_id, filters.ip, filters.exclude,
+            filters.since) == (3, "user.login", "registrations", 12, "203.0.113.5", ("user.login_failed",),
+                               "2026-06-10")
+    garbage = core.AuditFilters.from_args({"user": "abc", "object": "registrations:x", "ip": ""})
+    assert (garbage.user_id, garbage.object_type, garbage.object_id, garbage.ip) == (None, "registrations", None, None)
+    assert core.AuditFilters.from_args({}) == core.AuditFilters()
+
+
+def test_hostile_filters_get_a_page_not_an_error(app, w):
+    browser = Browser(app, w.owner)
+    for query in ("action=%00&ip=%00&object=%00:1&since=%00", "ip=" + "9" * 500, "object=registrations:99999999999999",
+                  "user=99999999999999999999", "object=" + "x" * 300 + ":1", "object=:", "ip=%ED%A0%80"):
+        response = browser.get(f"/org/audit?{query}")
+        assert response.status_code in (200, 400), query  # a NUL byte may be refused before the page
+    page = browser.get("/org/audit?user=99999999999999999999").get_data(as_text=True)
+    assert "No entries match these filters." in page  # an id beyond any row matches none, it is not dropped
+
+
+FLOOD = 5000
+
+
+def flood(w, at="2026-06-20T00:00:00Z"):
+    """5,000 failed sign-ins on the manager's account, after every other entry: one INSERT, many rows."""
+    db.session.execute(insert(AuditEntry), [
+        {"organizer_id": w.organizer_id, "action": "user.login_failed", "at": utc(at), "ip": f"198.51.100.{n % 250}",
+         "details": {"email": "manager@log.example"}} for n in range(FLOOD)])
+    db.session.commit()
+
+
+def test_a_flood_of_failed_sign_ins_cannot_push_earlier_events_out_of_view(w):
+    flood(w)
+    everything = log(w)
+    assert everything.total == 10 + FLOOD
+    assert set(actions(everything)) == {"user.login_failed"}  # the first page is all flood …
+    # … but leaving failed sign-ins out brings the earlier events back onto the first page
+    quiet = log(w, exclude=(core.FAILED_SIGN_IN,))
+    assert quiet.total == 9 and actions(quiet)[0] == "module.own_action" and actions(quiet)[-1] == "user.login"
+    # as does any filter on what, who or which record
+    assert actions(log(w, action="edition.status")) == ["edition.status"]
+    assert log(w, user_id=w.manager.id).total == 5
+    assert actions(log(w, object_type="persons", object_id=3)) == ["person.updated"]
+    # and paging reaches the end of the log: 5,010 entries are 101 pages of 50, the last with the 10 oldest
+    last = log(w, page=101)
+    assert (last.pagination.pages, len(last.items)) == (101, 10)
+    assert actions(last)[-1] == "user.login" and "exhibitor.created" in actions(last)
+    assert log(w, page=102).pagination.page == 101
+
+
+def test_the_page_hides_a_flood_on_request_and_pages_through_it(app, w):
+    browser = Browser(app, w.owner)
+    flood(w, at=datetime.now(timezone.utc).isoformat())  # the attack is going on now
+    page = browser.get("/org/audit").get_data(as_text=True)
+    assert "1–50 of 5,011" in page  # the flood fills the first page …
+    assert {b.split(" ")[2] for b in entry_blocks(page)} == {"Failed"}
+    page = browser.get("/org/audit?hide_failed=1").get_data(as_text=True)
+    blocks = entry_blocks(page)
+    assert not [b for b in blocks if "Failed sign-in" in b]
+    assert any(b.startswith("2026-06-10 10:00:00 Exhibitor added") for b in blocks)  # … not the earlier events
+    assert "1–10 of 10" in page and "Without failed sign-ins" in page
+    assert 'name="hide_failed" value="1" checked' in page
+    # the pager keeps the filter
+    page = browser.get("/org/audit?page=101").get_data(as_text=True)
+    assert "5,001–5,011 of 5,011" in page and "Exhibitor added" in page
+    # an entry's record and address link to their history
+    page = browser.get("/org/audit?object=exhibitors:7").get_data(as_text=True)
+    assert [b.split(" ", 2)[2].split(" exhibitor.created")[0] for b in entry_blocks(page)] == ["Exhibitor added"]
+    assert "History of Exhibitor #7" in unescape(page)
+    assert 'name="object" value="exhibitors:7"' in page  # the form keeps it
+    page = browser.get("/org/audit?ip=198.51.100.7&action=user.login_failed").get_data(as_text=True)
+    assert "1–20 of 20" in page  # 5,000 over 250 addresses
+    page = browser.get("/org/audit?action=user.login_failed&hide_failed=").get_data(as_text=True)
+    assert 'href="/org/audit?action=user.login_failed&amp;hide_failed=&amp;page=2"' in page  # the pager keeps filters
+
+
+AUDIT_PAGE_BUDGET = 10  # statements for one page of the log, however long the log
+
+
+def test_the_audit_page_costs_the_same_queries_with_a_flood(app, w, count_queries):
+    browser = Browser(app, w.owner)
+    with count_queries() as before:
+        assert browser.get("/org/audit?per_page=100").status_code == 200
+    flood(w, at=datetime.now(timezone.utc).isoformat())
+    with count_queries() as after:
+        assert browser.get("/org/audit?per_page=100").status_code == 200
+    assert len(before) <= AUDIT_PAGE_BUDGET, before.report()
+    assert len(after) <= len(before), after.report()  # no query per entry (users are loaded in one)
+
+
+def test_the_registration_page_links_to_its_history_for_the_owner(app, make):
+    edition = make.edition()
+    registration = make.registration(edition, email="history@example.com")
+    owner = make.user("owner", db.session.get(Organizer, edition.organizer_id))
+    manager = make.user("manager", db.session.get(Organizer, edition.organizer_id))
+    db.session.commit()
+    url = f"/org/editions/{edition.id}/registrations/{registration.id}"
+    page = Browser(app, owner).get(url).get_data(as_text=True)
+    assert f'href="/org/audit?object=registrations:{registration.id}"' in page
+    assert f'href="/org/audit?object=persons:{registration.person_id}"' in page
+    history = Browser(app, owner).get(f"/org/audit?object=registrations:{registration.id}").get_data(as_text=True)
+    assert {b.split(" ")[2] for b in entry_blocks(history)} >= {"Registration", "Contact"}  # created, viewed
+    assert 'id="record-history"' not in Browser(app, manager).get(url).get_data(as_text=True)  # no audit rights
 
 
 def test_details_in_words(w):

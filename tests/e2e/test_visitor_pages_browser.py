@@ -1,16 +1,20 @@
 """The visitor's pages in a real browser on a 375×667 phone, in English and Chinese: the front door, the
-show page with its form (and its errors), the confirmation page — no sideways scroll, 16 px inputs, tap
+show page with its form (and its errors), "check your inbox" (with its "send it again" form), the confirmation
+page the mail links to — no sideways scroll, 16 px inputs, tap
 targets of at least 44 px, the QR drawn at least 240 px wide, every request to our own origin; then the
 organizer's registrations list, desk page (with its confirm dialog) and duplicate review on a laptop.
 Screenshots go to $EXPO_SCREENSHOTS (default: the test's tmp dir) as visitors-<lang>-<width>-<page>.png."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import select
 
 from expo.core import services as core
+from expo.core.models import MailMessage
 from expo.core.scoping import Scope
 from expo.extensions import db
 from expo.visitors import services as visitors
@@ -54,6 +58,16 @@ def _watch_origin(page, live_server):
     return foreign
 
 
+def _badge_link(email: str) -> str:
+    """The badge page's path from the confirmation mail in the outbox (the form answers "check your inbox")."""
+    db.session.remove()
+    body = db.session.scalar(select(MailMessage.body_text).where(MailMessage.recipient == email)
+                             .order_by(MailMessage.id.desc()).limit(1))
+    db.session.remove()  # hold no connection or snapshot while the server thread writes
+    assert body, f"no mail to {email} in the outbox"
+    return urlsplit(re.search(r"https?://\S+/r/[\w-]+", body).group(0)).path
+
+
 def _fits_the_phone(page, name):
     scroll, inner = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll <= inner, f"{name}: scrolls sideways ({scroll} > {inner})"
@@ -94,7 +108,23 @@ def test_visitor_pages_on_a_phone_in_both_languages(browser, live_server, world,
         page.check("#consent")
         with page.expect_navigation():
             page.click("#register button[type=submit]")
-        assert "/r/" in page.url, page.inner_text("main")[:500]
+        # "check your inbox": the same page whoever the address belongs to; the badge link comes by mail
+        assert urlsplit(page.url).path == f"/e/{world['slug']}/mail-sent", page.inner_text("main")[:500]
+        assert page.locator("html").get_attribute("lang") == ("zh-CN" if lang == "zh_CN" else "en")
+        assert page.locator("#mail-sent-title").is_visible()
+        assert not page.locator(".hp-field input").is_visible() or page.eval_on_selector(
+            ".hp-field", "el => el.getBoundingClientRect().right <= 0"), "the honeypot shows"
+        height = page.eval_on_selector("button[type=submit]", "el => el.getBoundingClientRect().height")
+        assert height >= 44, f"{lang}: the send-again button is {height}px high"
+        _fits_the_phone(page, f"{lang} check your inbox")
+        page.screenshot(path=str(shots / f"visitors-{lang}-375-mail-sent.png"), full_page=True)
+        page.fill("#email", f"li.hua.{lang}@example.cn")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        assert page.locator("#link-requested").is_visible()
+        _fits_the_phone(page, f"{lang} link asked for again")
+
+        page.goto(_badge_link(f"li.hua.{lang}@example.cn"))
         page.wait_for_function("() => document.getElementById('badge-qr').complete")
         width = page.eval_on_selector("#badge-qr", "img => img.getBoundingClientRect().width")
         natural = page.eval_on_selector("#badge-qr", "img => img.naturalWidth")
