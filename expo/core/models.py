@@ -299,3 +299,35 @@ class AuditEntry(db.Model):
 
 
 append_only.guard(AuditEntry.__table__)
+
+
+class Activity(db.Model):
+    """One touch with a customer on their timeline: a registration, a check-in, a lead taken at a booth, a
+    mail, a call, a meeting, a survey answer, a ticket, an import, a merge. Every module writes here through
+    ``core.activity.record``; the person and company pages read one timeline from it.
+
+    The subject is a person or a company (``subject_type`` "person" / "company", ``subject_id``) named by
+    table-free words so that core depends on no higher module. ``kind`` is a code the writing module declares
+    with its words (Module.activity_kinds: "lead.captured" -> "Lead taken at %(exhibitor)s"); ``details``
+    fill the words and never hold what the reader may not see (an exhibitor's lead notes stay in leads)."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        CheckConstraint("subject_type IN ('person', 'company')", name="valid_subject_type"),
+        Index("ix_activities_subject", "organizer_id", "subject_type", "subject_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"))
+    subject_type: Mapped[str] = mapped_column(String(10))
+    subject_id: Mapped[int]
+    edition_id: Mapped[int | None] = mapped_column(ForeignKey("editions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # staff who did it, if any
+    # The row the activity is about (a registration, a lead, a mail…), for a link from the timeline.
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[int | None]
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    edition: Mapped[Edition | None] = relationship()
+    user: Mapped[User | None] = relationship()

@@ -38,6 +38,16 @@ class NavEntry:
 
 
 @dataclass(frozen=True)
+class ActivityKind:
+    """How the timeline shows one kind of activity: ``label`` is a lazy translated string whose
+    ``%(field)s`` placeholders are filled from the activity's details (a missing field shows as "…")."""
+
+    label: Any
+    icon: str = "dot"
+    colour: str = "secondary"
+
+
+@dataclass(frozen=True)
 class Module:
     name: str
     blueprints: tuple[str, ...] = ()
@@ -54,6 +64,8 @@ class Module:
     audit_actions: dict = field(default_factory=dict)
     audit_fields: dict = field(default_factory=dict)
     audit_objects: dict = field(default_factory=dict)
+    # The timeline in words: activity kind -> ActivityKind (label with %(name)s fields from the details, icon).
+    activity_kinds: dict = field(default_factory=dict)
 
 
 def resolve(path: str):
@@ -133,6 +145,12 @@ class Registry:
         for module in self.modules.values():
             words.update(getattr(module, f"audit_{kind}"))
         return words
+
+    def activity_kinds(self) -> dict:
+        kinds = {}
+        for module in self.modules.values():
+            kinds.update(module.activity_kinds)
+        return kinds
 
     def beat_schedule(self) -> dict:
         schedule = {}
