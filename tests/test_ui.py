@@ -161,3 +161,33 @@ def test_every_asset_of_the_shell_is_served_by_the_app(app, client):
         assert response.status_code == 200, font
         response.close()
     assert not re.search(r'(?:src|href)="(?:https?:)?//', page), "an absolute URL to another host in the shell"
+
+
+def test_edition_bar_groups_set_up_pages_in_one_menu(client, make):
+    """Many set-up pages would push the edition's bar off a laptop screen: the entries of a NavGroup become one
+    dropdown, placed where its first entry sorts; a user who may open none of them gets no menu."""
+    from .conftest import login
+
+    tenant = make.tenant()
+    db.session.commit()
+    edition_id = tenant.edition.id
+
+    def bar_of(user):
+        login(client, user)
+        page = client.get(f"/org/editions/{edition_id}").get_data(as_text=True)
+        start = page.index('class="edition-nav"')
+        client.delete_cookie("session")
+        return page[start:page.index("</nav>", start)]
+
+    bar = bar_of(tenant.users["owner"])
+    menu = re.search(r'<li class="nav-item dropdown">\s*<a[^>]*>.*?Set-up.*?</ul>', bar, re.S)
+    assert menu, bar
+    for path in ("registration-setup", "questions", "category-rules"):
+        assert f"/org/editions/{edition_id}/{path}" in menu.group(0), path
+    outside = bar.replace(menu.group(0), "")
+    assert f'href="/org/editions/{edition_id}/registrations"' in outside
+    assert "/questions" not in outside  # never twice
+    assert bar.index("/registrations\"") < bar.index("Set-up") < bar.index("/exhibitors")
+
+    onsite_bar = bar_of(tenant.users["onsite"])
+    assert "Set-up" not in onsite_bar and "/questions" not in onsite_bar

@@ -35,6 +35,16 @@ class NavEntry:
     permission: str | None = None
     icon: str = "circle"
     order: int = 50
+    # Entries of one group show as one menu in the bar, where the group's first entry would be: a NavGroup
+    # (core.registry) with its label and icon. Keeps a bar of many set-up pages readable on a laptop.
+    group: Any = None
+
+
+@dataclass(frozen=True)
+class NavGroup:
+    key: str
+    label: Any
+    icon: str = "three-dots"
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,13 @@ class ActivityKind:
     label: Any
     icon: str = "dot"
     colour: str = "secondary"
+
+
+# The groups of the edition's bar that several modules put entries in.
+from flask_babel import lazy_gettext as _l  # noqa: E402
+
+SETUP = NavGroup("setup", _l("Set-up"), "sliders")
+REPORTS = NavGroup("reports", _l("Reports"), "bar-chart")
 
 
 @dataclass(frozen=True)

@@ -54,11 +54,35 @@ class NavItem:
     active: bool
 
 
-def nav_items(area: str, **values) -> list[NavItem]:
-    """The registered navigation entries of an area that the signed-in user may open."""
-    return [NavItem(entry.label, url_for(entry.endpoint, **values), entry.icon, request.endpoint == entry.endpoint)
-            for entry in registry.nav(area)
-            if entry.permission is None or has_permission(current_user, entry.permission)]
+@dataclass(frozen=True)
+class NavMenu:
+    """Entries of one NavGroup, shown as one dropdown (``items``: NavItem)."""
+
+    label: str
+    icon: str
+    items: list
+
+    @property
+    def active(self) -> bool:
+        return any(item.active for item in self.items)
+
+
+def nav_items(area: str, **values) -> list:
+    """The registered navigation entries of an area that the signed-in user may open: NavItem, or NavMenu for
+    the entries of a group (a group with a single entry the user may open shows as that entry)."""
+    shown, menus = [], {}
+    for entry in registry.nav(area):
+        if entry.permission is not None and not has_permission(current_user, entry.permission):
+            continue
+        item = NavItem(entry.label, url_for(entry.endpoint, **values), entry.icon, request.endpoint == entry.endpoint)
+        if entry.group is None:
+            shown.append(item)
+        elif entry.group.key in menus:
+            menus[entry.group.key].items.append(item)
+        else:
+            menus[entry.group.key] = NavMenu(entry.group.label, entry.group.icon, [item])
+            shown.append(menus[entry.group.key])
+    return [entry.items[0] if isinstance(entry, NavMenu) and len(entry.items) == 1 else entry for entry in shown]
 
 
 def init_templating(app: Flask) -> None:
