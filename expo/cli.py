@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -222,6 +223,106 @@ def shred_command(due):
         click.echo(f"Edition #{done['edition_id']}: {done['registrations']} registration(s) shredded, "
                    f"{done['persons']} visitor(s) erased.")
     click.echo("Done.")
+
+
+@main.command("import")
+@click.argument("kind")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--edition", "edition_id", type=int, default=None, help="The edition the rows go into (needed by "
+              "registrations, exhibitors, leads and check-ins).")
+@click.option("--organizer", "organizer_id", type=int, default=None,
+              help="The organizer (without --edition; may be left out when there is only one).")
+@click.option("--mapping", default=None, help="A saved mapping (name or id); without it the columns are guessed "
+              "from their names.")
+@click.option("--dry-run", is_flag=True, help="Classify and check every row, write nothing.")
+@click.option("--ambiguous", type=click.Choice(["skip", "new"]), default="skip", show_default=True,
+              help="What happens to ambiguous rows: left out (in the error report) or written as new records.")
+@click.option("--user", "user_email", default=None, help="The staff member the import is recorded for (default: "
+              "the organizer's first owner).")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where the error report goes (default: FILE.errors.csv beside the file).")
+@with_appcontext
+def import_command(kind, file, edition_id, organizer_id, mapping, dry_run, ambiguous, user_email, errors_path):
+    """Import a CSV or XLSX file (docs/imports.md): KIND is persons, registrations, companies, exhibitors,
+    leads or checkins. The same dedupe, checks and idempotency as the import screens."""
+    from sqlalchemy import select
+
+    from .core import imports, services
+    from .core.models import Edition, Organizer, User
+    from .core.scoping import Scope
+    from .extensions import db
+
+    try:
+        kind_ = imports.kind(kind)
+    except services.ServiceError:
+        raise click.UsageError(f"unknown kind {kind!r}; one of: {', '.join(imports.kinds())}") from None
+    edition = db.session.get(Edition, edition_id) if edition_id else None
+    if edition_id and edition is None:
+        raise click.UsageError(f"no edition #{edition_id}")
+    if kind_.needs_edition and edition is None:
+        raise click.UsageError(f"{kind} rows go into an edition: give --edition")
+    if edition is not None:
+        organizer_id = edition.organizer_id
+    elif organizer_id is None:
+        ids = db.session.scalars(select(Organizer.id).limit(2)).all()
+        if len(ids) != 1:
+            raise click.UsageError("give --organizer (or --edition)")
+        organizer_id = ids[0]
+    staff = select(User).where(User.organizer_id == organizer_id, User.exhibitor_id.is_(None))
+    user = db.session.scalar(staff.where(User.email == services.normalize_email(user_email)) if user_email
+                             else staff.where(User.role == "owner").order_by(User.id).limit(1))
+    if user_email and user is None:
+        raise click.UsageError(f"no staff member {user_email} at this organizer")
+    scope = Scope(organizer_id)
+    try:
+        table = imports.open_table(file)
+        table.close()
+    except services.ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    if mapping:
+        saved = imports.find_mapping(scope, kind_.code, mapping)
+        if saved is None:
+            raise click.UsageError(f"no saved mapping {mapping!r} for {kind}")
+        columns = dict(saved.columns)
+    else:
+        columns = imports.guess_mapping(kind_, table.header)
+    click.echo(f"{file.name}: {table.format.upper()}"
+               + (f", {table.encoding}, separator {table.separator!r}" if table.encoding else ""))
+    for column in table.header:
+        click.echo(f"  {column} -> {columns.get(column, '(left out)')}")
+    problems = imports.check_mapping(kind_, table.header, columns)
+    if problems:
+        raise click.ClickException(" ".join(problems))
+    errors_path = errors_path or file.with_name(file.name + ".errors.csv")
+    context = imports.Context(organizer_id=organizer_id, user_id=user.id if user else None, edition=edition,
+                              ambiguous=ambiguous)
+    total = imports.count_rows(file)
+    with click.progressbar(length=total, label="dry run" if dry_run else "importing", show_pos=True) as bar:
+        shown = [0]
+
+        def progress(done, errors):
+            step = min(done, total) - shown[0]
+            if step > 0:
+                bar.update(step)
+                shown[0] += step
+
+        try:
+            report = imports.run(kind_, file, columns, context, write=not dry_run, error_path=errors_path,
+                                 progress=progress)
+        except services.ServiceError as error:
+            raise click.ClickException(str(error)) from None
+    if dry_run:
+        db.session.rollback()
+    else:
+        services.audit("import.finished", organizer_id=organizer_id, user_id=user.id if user else None,
+                       details={"rows": report.counts["rows"], "name": file.name, "format": table.format})
+        db.session.commit()
+    counts = report.counts
+    click.echo(imports.summary(counts) + (" (dry run: nothing written)" if dry_run else ""))
+    if counts["errors"]:
+        click.echo(f"Error report ({counts['errors']} rows): {errors_path}")
+    else:
+        errors_path.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

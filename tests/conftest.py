@@ -172,6 +172,14 @@ class Factory:
         return visitor_services.register(edition, data, send_confirmation=False)
 
 
+    def campaign(self, edition, name="Invitation"):
+        """A draft campaign to the edition's visitors of any other edition (expo.campaigns)."""
+        from expo.campaigns import services as campaign_services
+
+        data = campaign_services.CampaignData(name=name, segment=campaign_services.Segment(attended="show"),
+                                              subject_en="Come again", body_en="Dear {name}: {link}")
+        return campaign_services.create_campaign(Scope(edition.organizer_id), edition, data)
+
     def tenant(self, label: str = "A", *, exhibitors=1, visitors=1, leads: bool = True, tokens: bool = False,
                roles=ORGANIZER_ROLES, organizer_name: str | None = None, edition_name: str | None = None,
                domain: str = "example.com", emails: dict | None = None) -> Tenant:
@@ -209,7 +217,25 @@ class Factory:
             t.lead = t.capture(t.users["booth_staff"], t.registration)
         if tokens:
             t.tokens = {role: core.create_api_token(user, "scanner") for role, user in t.users.items()}
+        t.campaign = self.campaign(t.edition)  # a draft, for the campaign pages' walks
+        t.import_job = self.import_job(t.organizer, t.users["owner"])  # for the import and job pages' walks
         return t
+
+    def import_job(self, organizer, user):
+        """An uploaded, mapped persons import waiting for its run, with an error report file (core.jobs)."""
+        from expo.core import jobs
+        from expo.core.models import Job
+
+        job = Job(organizer_id=organizer.id, user_id=user.id, kind="import.persons", status="queued",
+                  params={"permission": "import_data", "import_kind": "persons", "stage": "preview",
+                          "filename": "people.csv", "upload": "upload.csv", "title": "Persons",
+                          "mapping": {"姓名": "name", "邮箱": "email"}},
+                  result={"files": ["errors.csv"]})
+        db.session.add(job)
+        db.session.flush()
+        jobs.file_path(job, "upload.csv").write_text(f"姓名,邮箱\n王伟,wang.{job.id}@example.cn\n", "utf-8")
+        jobs.file_path(job, "errors.csv").write_text("Line,Reason\n", "utf-8")
+        return job
 
 
 @dataclass
@@ -228,6 +254,8 @@ class Tenant:
     code: str | None = None
     lead: object = None
     tokens: dict = field(default_factory=dict)
+    campaign: object = None
+    import_job: object = None
 
     @staticmethod
     def capture(user, registration):

@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import url_for
 
+from expo.campaigns import services as campaign_services
 from expo.core import services as core
 from expo.extensions import db
 from expo.onsite.models import Scan
@@ -42,8 +43,20 @@ EDITION = "->/org/editions/{edition_id}"
 REG = "->/org/editions/{edition_id}/registrations/{registration_id}"
 EXHIBITORS = "->/org/editions/{edition_id}/exhibitors"
 DUP = "->/org/duplicates"
+JOB = "->/org/jobs/{job_id}"
+CDUP = "->/org/company-duplicates"
 PRIVACY = "->/r/{key}/privacy"
 ERASED = "->/privacy/erased"
+CAMPAIGN = "->/org/editions/{edition_id}/campaigns/{campaign_id}"
+QUESTIONS = "->/org/editions/{edition_id}/questions"
+RULES = "->/org/editions/{edition_id}/category-rules"
+BADGES = "->/org/editions/{edition_id}/badges"
+REGS = "->/org/editions/{edition_id}/registrations"
+SETUP = "->/org/editions/{edition_id}/registration-setup"
+APPROVALS = "->/org/editions/{edition_id}/approvals"
+INVITES = "->/portal/invitations"
+ORG_INVITES = "->/org/editions/{edition_id}/invitations"
+BADGE = "->/r/{key}"
 
 # fmt: off
 #                                             anonymous   owner    manager  sales    onsite   analyst  exh.admin  booth_staff
@@ -78,6 +91,16 @@ EXPECTED = {
     ("core.audit_log", "GET"):                 ("login",  "200",    "403",    "403",    "403",    "403",    "403",     "403"),
     ("core.outbox", "GET"):                    ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
     ("core.healthz", "GET"):                   ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("core.job", "GET"):                       ("login",  "200",    "200",    "404",    "404",    "404",    "403",     "403"),
+    ("core.job_status", "GET"):                ("login",  "200",    "200",    "404",    "404",    "404",    "403",     "403"),
+    ("core.job_file", "GET"):                  ("login",  "200",    "200",    "404",    "404",    "404",    "403",     "403"),
+    ("core.imports_start", "GET"):             ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("core.edition_imports", "GET"):           ("login",  "->/org/imports", "->/org/imports", "403", "403", "403", "403", "403"),
+    ("core.imports_start", "POST"):            ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("core.import_mapping", "GET"):            ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("core.import_mapping", "POST"):           ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("core.import_preview", "GET"):            ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("core.import_preview", "POST"):           ("login",  JOB,      JOB,      "403",    "403",    "403",    "403",     "403"),
     ("api_docs.openapi", "GET"):               ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("exhibitors.edition_exhibitors", "GET"):  ("login",  "200",    "200",    "200",    "403",    "403",    "403",     "403"),
     ("exhibitors.edition_exhibitors", "POST"): ("login",  "200",    "200",    "200",    "403",    "403",    "403",     "403"),
@@ -115,6 +138,42 @@ EXPECTED = {
     ("visitors.print_badge", "GET"):           ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
     ("visitors.reissue_badge", "POST"):        ("login",  REG,      REG,      "403",    REG,      "403",    "403",     "403"),
     ("visitors.cancel_registration", "POST"):  ("login",  REG,      REG,      "403",    REG,      "403",    "403",     "403"),
+    ("questions.questions", "GET"):            ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("questions.questions", "POST"):           ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("questions.move_question", "POST"):       ("login",  QUESTIONS, QUESTIONS, "403",  "403",    "403",    "403",     "403"),
+    ("questions.question_active", "POST"):     ("login",  QUESTIONS, QUESTIONS, "403",  "403",    "403",    "403",     "403"),
+    ("questions.delete_question", "POST"):     ("login",  QUESTIONS, QUESTIONS, "403",  "403",    "403",    "403",     "403"),
+    ("questions.preview", "GET"):              ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("questions.category_rules", "GET"):       ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("questions.category_rules", "POST"):      ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("questions.move_rule", "POST"):           ("login",  RULES,    RULES,    "403",    "403",    "403",    "403",     "403"),
+    ("questions.rule_active", "POST"):         ("login",  RULES,    RULES,    "403",    "403",    "403",    "403",     "403"),
+    ("questions.test_rules", "GET"):           ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("questions.override_category", "POST"):   ("login",  REG,      REG,      "403",    REG,      "403",    "403",     "403"),
+    ("badges.layouts", "GET"):                 ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("badges.layouts", "POST"):                ("login",  BADGES,   BADGES,   "403",    "403",    "403",    "403",     "403"),
+    ("badges.preview", "GET"):                 ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("badges.print_batch", "POST"):            ("login",  REGS,     REGS,     "403",    REGS,     "403",    "403",     "403"),
+    ("registration.setup", "GET"):             ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("registration.setup", "POST"):            ("login",  SETUP,    SETUP,    "403",    "403",    "403",    "403",     "403"),
+    ("registration.approvals", "GET"):         ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("registration.decide", "POST"):           ("login",  APPROVALS, APPROVALS, "403",  "403",    "403",    "403",     "403"),
+    ("registration.invitations_report", "GET"): ("login", "200",    "200",    "200",    "403",    "200",    "403",     "403"),
+    ("registration.invitations_report", "POST"): ("login", "200",   "200",    "403",    "403",    "403",    "403",     "403"),
+    ("registration.organizer_code_switch", "POST"): ("login", ORG_INVITES, ORG_INVITES, "403", "403", "403", "403",  "403"),
+    ("registration.portal_invitations", "GET"): ("login", "403",    "403",    "403",    "403",    "403",    "200",     "403"),
+    ("registration.portal_invitations", "POST"): ("login", "403",   "403",    "403",    "403",    "403",    "200",     "403"),
+    ("registration.portal_code_switch", "POST"): ("login", "403",   "403",    "403",    "403",    "403",    INVITES,   "403"),
+    ("registration.manage", "GET"):            ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("registration.manage", "POST"):           ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("registration.cancel", "GET"):            ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("registration.cancel", "POST"):           (BADGE,    BADGE,    BADGE,    BADGE,    BADGE,    BADGE,    BADGE,     BADGE),
+    ("core.search", "GET"):                    ("login",  "200",    "200",    "200",    "200",    "403",    "403",     "403"),
+    ("visitors.person", "GET"):                ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
+    ("exhibitors.company", "GET"):             ("login",  "200",    "200",    "200",    "403",    "403",    "403",     "403"),
+    ("exhibitors.company_duplicates", "GET"):  ("login",  "200",    "200",    "200",    "403",    "403",    "403",     "403"),
+    ("exhibitors.merge_companies", "POST"):    ("login",  CDUP,     CDUP,     CDUP,     "403",    "403",    "403",     "403"),
+    ("exhibitors.distinct_companies", "POST"): ("login",  CDUP,     CDUP,     CDUP,     "403",    "403",    "403",     "403"),
     ("onsite.scanner", "GET"):                 ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "200"),
     ("onsite.scanner", "POST"):                ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "200"),
     ("onsite.checkin", "GET"):                 ("login",  "200",    "200",    "403",    "200",    "403",    "403",     "403"),
@@ -126,6 +185,16 @@ EXPECTED = {
     ("leads.leads_xlsx", "GET"):              ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "403"),
     ("postshow.report", "GET"):                ("login",  "200",    "200",    "200",    "403",    "200",    "403",     "403"),
     ("postshow.dashboard_json", "GET"):        ("login",  "200",    "200",    "200",    "403",    "200",    "403",     "403"),
+    ("campaigns.campaigns", "GET"):            ("login",  "200",    "200",    "403",    "403",    "200",    "403",     "403"),
+    ("campaigns.new_campaign", "GET"):         ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("campaigns.new_campaign", "POST"):        ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("campaigns.edit_campaign", "GET"):        ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("campaigns.edit_campaign", "POST"):       ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("campaigns.campaign", "GET"):             ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("campaigns.campaign_status", "POST"):     ("login",  CAMPAIGN, CAMPAIGN, "403",    "403",    "403",    "403",     "403"),
+    ("campaigns.report", "GET"):               ("login",  "200",    "200",    "403",    "403",    "200",    "403",     "403"),
+    ("campaigns.unsubscribe", "GET"):          ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("campaigns.unsubscribe", "POST"):         ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("api.scan", "POST"):                      ("401",    "200",    "200",    "403",    "200",    "403",    "200",     "200"),
     ("api.scan_batch", "POST"):                ("401",    "200",    "200",    "item403", "200",   "item403", "200",    "200"),
 }
@@ -136,9 +205,10 @@ EXPECTED = {
 EDITION_SCOPED_PREFIX = "/org/editions/<int:edition_id>"
 
 # URL parameters that name a row of one organizer (filled from the other organizer in the foreign walk).
-ID_PARAMS = {"edition_id", "show_id", "lead_id", "token_id", "registration_id", "exhibitor_id"}
+ID_PARAMS = {"edition_id", "show_id", "lead_id", "token_id", "registration_id", "exhibitor_id", "person_id",
+             "company_id", "campaign_id", "job_id"}
 # URL parameters of public pages (a slug or a visitor's key is its own authorization).
-PUBLIC_PARAMS = {"slug", "key", "code"}
+PUBLIC_PARAMS = {"slug", "key", "code", "token", "name"}  # name: a job's result file, under its job id  # token: a campaign mail's signed unsubscribe link
 
 
 def expected(endpoint: str, method: str, role: str) -> str:
@@ -161,7 +231,11 @@ def _cases():
 
 
 # Endpoints whose rule has an id parameter; written out so that parametrization needs no app.
-ENDPOINTS_WITH_IDS = {"core.revoke_token", "core.show", "core.new_edition", "core.edition",
+ENDPOINTS_WITH_IDS = {"questions.questions", "questions.move_question", "questions.question_active",
+                      "questions.delete_question", "questions.preview", "questions.category_rules",
+                      "questions.move_rule", "questions.rule_active", "questions.test_rules",
+                      "questions.override_category",
+                      "core.revoke_token", "core.show", "core.new_edition", "core.edition",
                       "exhibitors.edition_exhibitors", "exhibitors.exhibitor_status",
                       "visitors.registrations", "visitors.registration", "visitors.registrations_xlsx",
                       "visitors.registrations_csv", "visitors.edit_person", "visitors.registration_status",
@@ -169,7 +243,14 @@ ENDPOINTS_WITH_IDS = {"core.revoke_token", "core.show", "core.new_edition", "cor
                       "onsite.checkin", "leads.lead",
                       "core.edition_consent", "core.edition_retention", "visitors.staff_data_json",
                       "visitors.staff_data_html", "visitors.staff_erase",
-                      "postshow.report", "postshow.dashboard_json"}
+                      "badges.layouts", "badges.preview", "badges.print_batch",
+                      "postshow.report", "postshow.dashboard_json", "visitors.person", "exhibitors.company",
+                      "registration.setup", "registration.approvals", "registration.decide",
+                      "registration.invitations_report", "registration.organizer_code_switch",
+                      "core.job", "core.job_status", "core.job_file", "core.import_mapping", "core.import_preview",
+                      "core.edition_imports",
+                      "campaigns.campaigns", "campaigns.new_campaign", "campaigns.edit_campaign", "campaigns.campaign",
+                      "campaigns.campaign_status", "campaigns.report"}
 
 
 def _foreign_cases():
@@ -201,7 +282,10 @@ class Side:
                    ids={"edition_id": t.edition.id, "show_id": t.show.id, "lead_id": t.lead.id,
                         "token_ids": {role: token.id for role, (token, _clear) in t.tokens.items()},
                         "slug": t.edition.slug, "key": t.registration.access_key,
-                        "registration_id": t.registration.id, "exhibitor_id": t.exhibitor.id},
+                        "registration_id": t.registration.id, "exhibitor_id": t.exhibitor.id,
+                        "person_id": t.registration.person_id, "company_id": t.exhibitor.company_id,
+                        "campaign_id": t.campaign.id, "job_id": t.import_job.id, "name": "errors.csv",
+                        "token": campaign_services.unsubscribe_token(t.campaign.id, t.registration.person_id)},
                    code=t.code,
                    secrets=(t.registration.person.name, t.registration.person.email, t.edition.name,
                             t.exhibitor.company.name))

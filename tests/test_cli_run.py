@@ -27,6 +27,7 @@ import pytest
 
 from expo.config import ROOT
 from expo.demo import DEMO_PASSWORD
+from expo.visitors.questions import FIELD_PREFIX
 
 pytestmark = pytest.mark.integration
 
@@ -292,7 +293,9 @@ def test_first_start_registration_mail_is_handled_by_the_background_worker(first
     status, headers, page = browser.request(registration_url, {
         "csrf_token": token, "name": "命令行 访客", "email": VISITOR_EMAIL, "phone": "+86 139 1234 5678",
         "company": "CLI Trading Co", "job_title": "Buyer", "country": "CN", "category": "buyer",
-        "consent": "y", "share_with_exhibitors": "y"})
+        "consent": "y", "share_with_exhibitors": "y",
+        # the demo edition's required qualification questions (visitors.rules.DEMO_QUESTIONS)
+        f"{FIELD_PREFIX}purchase_authority": "decides", f"{FIELD_PREFIX}company_type": "distributor"})
 
     assert status == 302, page
     assert re.search(r"/e/[\w-]+/mail-sent$", headers["Location"])  # "check your inbox": the link comes by mail

@@ -19,11 +19,17 @@ from .conftest import csrf_token, new_scan_id
 
 # Statements per request with a token in use (its last_used_at is written once per 10 minutes, not per scan).
 BUDGETS = {
-    "lead scan": 7,  # token+user+exhibitor+edition, idempotency, registration+person, lead?, lead, audit, scan
+    "lead scan": 8,  # token+user+exhibitor+edition+company, idempotency, registration+person, lead?, lead, audit,
+    #                  the visitor's timeline (activity, +1 in issue 7), scan
     "re-scan": 6,  # token…, idempotency, registration+person, lead?, lead count, scan
     "replay": 3,  # token…, the stored scan, its registration+person
-    "check-in": 6,  # token+user, edition (scoped), idempotency, registration+person, admitted today?, scan
-    "registration submit": 7,  # edition, its show and categories (the form), person?, person, registration, audit
+    "check-in": 7,  # token+user, edition (scoped), idempotency, registration+person, admitted today?, scan,
+    #                 the visitor's timeline (activity, +1 in issue 7)
+    "registration submit": 7,  # edition with its show and registration policy (one statement), the edition's
+    #                            questions and category rules (and the interests sent) in one statement, person?,
+    #                            person, registration, audit, the visitor's timeline (activity). Not here: the
+    #                            category tree (only the GET page shows it); with interests +1 INSERT of the links;
+    #                            with a category setting +1 (+1 FOR UPDATE when the category has a capacity)
 }
 
 

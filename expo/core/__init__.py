@@ -2,13 +2,14 @@
 audit log, mail outbox, scoping, authentication, the module registry."""
 from flask_babel import lazy_gettext as _l
 
-from .registry import Module, NavEntry, Permission
+from .registry import SETUP, ActivityKind, Module, NavEntry, Permission
 
 ORGANIZER_STAFF = ("owner", "manager", "sales", "onsite", "analyst")
 
 MANAGE_SHOWS = "manage_shows"
 VIEW_AUDIT = "view_audit"
 VIEW_OUTBOX = "view_outbox"
+IMPORT_DATA = "import_data"  # run imports (persons, companies, past editions) and keep their mappings
 
 MODULE = Module(
     name="core",
@@ -19,15 +20,19 @@ MODULE = Module(
         Permission(MANAGE_SHOWS, _l("Manage shows, categories and editions"), ("owner", "manager")),
         Permission(VIEW_AUDIT, _l("Read the audit log"), ("owner",)),
         Permission(VIEW_OUTBOX, _l("Read the mail outbox"), ("owner", "manager")),
+        Permission(IMPORT_DATA, _l("Import data from files"), ("owner", "manager")),
     ),
-    machines=("expo.core.models:USER_ROLE", "expo.core.models:EDITION_STATUS", "expo.core.models:MAIL_STATUS"),
+    machines=("expo.core.models:USER_ROLE", "expo.core.models:EDITION_STATUS", "expo.core.models:MAIL_STATUS",
+              "expo.core.models:JOB_STATUS"),
     nav=(
         NavEntry("core.dashboard", _l("Shows"), "organizer", icon="grid", order=10),
         NavEntry("core.audit_log", _l("Audit log"), "organizer", VIEW_AUDIT, icon="journal-text", order=90),
         NavEntry("core.outbox", _l("Outbox"), "organizer", VIEW_OUTBOX, icon="envelope", order=91),
+        NavEntry("core.imports_start", _l("Imports"), "organizer", IMPORT_DATA, icon="upload", order=80),
+        NavEntry("core.edition_imports", _l("Imports"), "edition", IMPORT_DATA, icon="upload", order=27, group=SETUP),
         NavEntry("core.edition", _l("Dashboard"), "edition", icon="speedometer2", order=10),
     ),
-    tasks=("expo.core.tasks",),
+    tasks=("expo.core.tasks", "expo.core.imports"),
     audit_actions={
         "user.login": _l("Signed in"), "user.logout": _l("Signed out"), "user.login_failed": _l("Failed sign-in"),
         "user.created": _l("User created"), "user.password_changed": _l("Password changed"),
@@ -36,6 +41,8 @@ MODULE = Module(
         "api_token.revoked": _l("API token revoked"), "edition.status": _l("Edition status changed"),
         "consent.version": _l("Consent text changed"), "edition.retention": _l("Retention period changed"),
         "contact.viewed": _l("Contact details viewed"),
+        "job.file_downloaded": _l("Job result downloaded"), "import.started": _l("Import started"),
+        "import.finished": _l("Import finished"), "import.mapping_saved": _l("Import mapping saved"),
     },
     audit_fields={
         "email": _l("Email"), "role": _l("Role"), "edition_id": _l("Edition"), "from": _l("From"), "to": _l("To"),
@@ -45,5 +52,7 @@ MODULE = Module(
         "page": _l("Page"), "search": _l("Search"),
     },
     audit_objects={"users": _l("User"), "api_tokens": _l("API token"), "editions": _l("Edition"),
-                   "mail_messages": _l("Outbox")},
+                   "mail_messages": _l("Outbox"), "jobs": _l("Background job"),
+                   "import_mappings": _l("Import mapping")},
+    activity_kinds={"import.row": ActivityKind(_l("Imported from a file (line %(line)s)"), "upload", "secondary")},
 )

@@ -31,12 +31,12 @@ def record(kind: str, *, organizer_id: int, subject_type: str, subject_id: int, 
     flushed row the activity is about (or name it by ``object_type``/``object_id``)."""
     if subject_type not in SUBJECT_TYPES:
         raise ValueError(f"unknown activity subject {subject_type!r}")
-    db.session.connection().execute(insert(Activity).values(
-        organizer_id=organizer_id, subject_type=subject_type, subject_id=subject_id, edition_id=edition_id,
-        kind=kind, at=at or utcnow(), user_id=user_id, details=details or {},
-        object_type=obj.__tablename__ if obj is not None else object_type,
-        object_id=obj.id if obj is not None else object_id,
-    ))
+    db.session.connection().execute(insert(Activity), {  # parameters, not .values(): a cached statement
+        "organizer_id": organizer_id, "subject_type": subject_type, "subject_id": subject_id,
+        "edition_id": edition_id, "kind": kind, "at": at or utcnow(), "user_id": user_id, "details": details or {},
+        "object_type": obj.__tablename__ if obj is not None else object_type,
+        "object_id": obj.id if obj is not None else object_id,
+    })
 
 
 def record_many(rows: list[dict]) -> None:

@@ -1,11 +1,16 @@
 import math
 from decimal import Decimal
+from functools import lru_cache
 
+from babel import support
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms import IntegerField
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from wtforms.validators import NumberRange
 
@@ -18,9 +23,22 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+@lru_cache(maxsize=32)
+def _wtforms_translations(locale: str):
+    """WTForms' own messages ("Not a valid choice", …) in a language. Flask-WTF reads the catalogue from disk
+    on every request (a tenth of a public form submit's CPU); it is package data, so once per process."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class Form(FlaskForm):
     """The base of every form: text a database cannot store (a NUL byte, a lone surrogate) and numbers that
     are not finite are errors beside their field, never a 500 at the write."""
+
+    class Meta:
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return FlaskForm.Meta.get_translations(self, form)
+            return _wtforms_translations(str(get_locale()))
 
     def validate(self, extra_validators=None):
         bad_numbers = []
@@ -102,3 +120,27 @@ class RetentionForm(Form):
 class CategoryForm(Form):
     name = StringField(_l("Category"), validators=[DataRequired(), Length(max=200)])
     parent_id = SelectField(_l("Parent"), coerce=int, default=0)
+
+
+class ImportUploadForm(Form):
+    """An import's first step: what the file holds, where it goes, the file."""
+
+    kind = SelectField(_l("What the file holds"), validators=[DataRequired()])
+    edition_id = SelectField(_l("Edition"), coerce=int, validators=[Optional()])
+    mapping_id = SelectField(_l("Saved mapping"), coerce=int, validators=[Optional()])
+
+    def file_field_errors(self) -> list:
+        return getattr(self, "_file_errors", [])
+
+
+class ImportMappingForm(Form):
+    """The mapping step: one select per file column (read from the request by the view), and a name to save
+    the mapping under for the next file."""
+
+    mapping_name = StringField(_l("Save this mapping as"), validators=[Optional(), Length(max=100)])
+
+
+class ImportRunForm(Form):
+    ambiguous = SelectField(_l("Ambiguous rows"), default="skip",
+                            choices=choices([("skip", _l("Leave them out (they go to the error report)")),
+                                             ("new", _l("Import them as new records"))]))

@@ -276,6 +276,20 @@ class MailAttachment(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class Unsubscribe(db.Model):
+    """An address that asked for no more marketing mail from this organizer (a campaign's unsubscribe link).
+    ``queue_mail(..., marketing=True)`` skips it, whichever module sends; transactional mail (a badge) still
+    goes. The address is kept normalized (core.services.normalize_email); resubscribing deletes the row."""
+
+    __tablename__ = "unsubscribes"
+    __table_args__ = (UniqueConstraint("organizer_id", "email_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    email_key: Mapped[str] = mapped_column(String(254))
+    source: Mapped[str] = mapped_column(String(60), default="")  # what the link was in ("campaign:12")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AuditEntry(db.Model):
     """Who did what, when. Append-only: the app offers no way to change or delete an entry, and the
     database refuses it (triggers: core.append_only). An entry names people by id, not by contact data,
@@ -331,3 +345,61 @@ class Activity(db.Model):
 
     edition: Mapped[Edition | None] = relationship()
     user: Mapped[User | None] = relationship()
+
+
+JOB_STATUS = Machine("job_status", [
+    State("queued", _l("Queued"), "secondary", "hourglass-split"),
+    State("running", _l("Running"), "info", "arrow-repeat"),
+    State("done", _l("Done"), "success", "check-circle"),
+    State("failed", _l("Failed"), "danger", "exclamation-triangle"),
+], moves={"queued": ("running", "done", "failed"), "running": ("done", "failed"), "done": (), "failed": ()})
+
+
+class Job(db.Model):
+    """A piece of background work a user started (an import, a batch of badges) with its progress, its
+    outcome and result files (under INSTANCE_DIR/jobs/<id>/). ``params["permission"]`` names the permission
+    needed to see it. Written through core.jobs: progress in short transactions of its own."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(_in("status", JOB_STATUS.codes), name="valid_status"),
+        CheckConstraint("total >= 0 AND done >= 0 AND error_count >= 0", name="counts_not_negative"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    edition_id: Mapped[int | None] = mapped_column(ForeignKey("editions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    error_count: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    result: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship()
+    edition: Mapped[Edition | None] = relationship()
+
+    @property
+    def percent(self) -> int:
+        if self.status == "done":
+            return 100
+        return min(100, int(100 * self.done / self.total)) if self.total else 0
+
+
+class ImportMapping(db.Model):
+    """A saved, named mapping of file columns to an import kind's fields, reusable for the next file."""
+
+    __tablename__ = "import_mappings"
+    __table_args__ = (UniqueConstraint("organizer_id", "kind", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    columns: Mapped[dict] = mapped_column(JSON, default=dict)  # file header -> field name
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

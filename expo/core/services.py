@@ -43,6 +43,7 @@ from .models import (
     MailMessage,
     Organizer,
     Show,
+    Unsubscribe,
     User,
     UserSession,
 )
@@ -76,11 +77,11 @@ def audit(action: str, *, organizer_id: int | None, user_id: int | None = None, 
           details: dict | None = None, ip: str | None = None) -> None:
     """Record who did what, in the current transaction. The object is a flushed row (``obj``) or named
     by table and id. A plain INSERT: entries are never changed, so they need no unit of work."""
-    db.session.connection().execute(insert(AuditEntry).values(
-        organizer_id=organizer_id, user_id=user_id, action=action, ip=ip, details=details or {},
-        object_type=obj.__tablename__ if obj is not None else object_type,
-        object_id=obj.id if obj is not None else object_id,
-    ))
+    db.session.connection().execute(insert(AuditEntry), {  # parameters, not .values(): a cached statement
+        "organizer_id": organizer_id, "user_id": user_id, "action": action, "ip": ip, "details": details or {},
+        "object_type": obj.__tablename__ if obj is not None else object_type,
+        "object_id": obj.id if obj is not None else object_id,
+    })
 
 
 # --- the audit log as people read it -------------------------------------------------------------
@@ -749,7 +750,12 @@ def category_tree(show: Show) -> list[tuple[Category, int]]:
 # --- mail ----------------------------------------------------------------------------------------
 
 def queue_mail(organizer_id: int, recipient: str, subject: str, body_text: str, body_html: str | None = None,
-               attachments: list[tuple[str, str, bytes]] = ()) -> MailMessage:
+               attachments: list[tuple[str, str, bytes]] = (), *, marketing: bool = False) -> MailMessage | None:
+    """Put a mail in the outbox (the caller hands it to delivery after its commit). ``marketing=True``: a
+    mailing the person did not ask for (campaigns, offers, digests) — skipped, returning None, when the
+    address unsubscribed from this organizer's marketing mail. Transactional mail (a badge) always goes."""
+    if marketing and is_unsubscribed(organizer_id, recipient):
+        return None
     message = MailMessage(organizer_id=organizer_id, recipient=recipient, subject=subject, body_text=body_text,
                           body_html=body_html, status="queued")
     for filename, content_type, data in attachments:
@@ -757,6 +763,36 @@ def queue_mail(organizer_id: int, recipient: str, subject: str, body_text: str, 
     db.session.add(message)
     db.session.flush()
     return message
+
+
+def unsubscribed_keys(organizer_id: int):
+    """The organizer's unsubscribed addresses (normalized) as a subquery, for segment queries."""
+    return select(Unsubscribe.email_key).where(Unsubscribe.organizer_id == organizer_id)
+
+
+def is_unsubscribed(organizer_id: int, email: str | None) -> bool:
+    if not email:
+        return False
+    return db.session.scalar(unsubscribed_keys(organizer_id).where(
+        Unsubscribe.email_key == normalize_email(email)).limit(1)) is not None
+
+
+def unsubscribe(organizer_id: int, email: str, *, source: str = "") -> bool:
+    """No more marketing mail to this address from the organizer. True when it was subscribed until now."""
+    if not email or is_unsubscribed(organizer_id, email):
+        return False
+    db.session.add(Unsubscribe(organizer_id=organizer_id, email_key=normalize_email(email), source=source[:60]))
+    db.session.flush()
+    return True
+
+
+def resubscribe(organizer_id: int, email: str) -> bool:
+    """Marketing mail to this address again. True when it was unsubscribed until now."""
+    if not email:
+        return False
+    result = db.session.execute(delete(Unsubscribe).where(Unsubscribe.organizer_id == organizer_id,
+                                                          Unsubscribe.email_key == normalize_email(email)))
+    return bool(result.rowcount)
 
 
 def deliver_mail(message: MailMessage, smtp_url: str | None, sender: str) -> None:

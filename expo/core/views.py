@@ -387,7 +387,46 @@ def outbox():
     return render_template("core/outbox.html", messages=page.items, page=page)
 
 
+# --- customer 360: one search box over persons and companies (core.search, the modules' "search" hook) ---
+
+def _allowed(permission: str) -> bool:
+    return has_permission(current_user, permission)
+
+
+@bp.app_context_processor
+def _search_box():
+    """The top bar shows the search box to organizer staff who may see what some module would find."""
+    def show() -> bool:
+        from . import search
+
+        return (current_user.is_authenticated and not current_user.is_exhibitor_staff
+                and search.search_available(_allowed))
+
+    return {"show_search_box": show}
+
+
+@bp.route("/org/search")
+@require(organizer=True)
+def search():
+    """Persons and companies by name (Chinese or pinyin), email, phone (any writing) or company, grouped.
+    The query is not written to the audit log (it is often a name); that a search was made is."""
+    from . import search as customer_search
+
+    if not customer_search.search_available(_allowed):
+        abort(403)
+    text = (request.args.get("q") or "").strip()
+    query, groups = customer_search.search(current_scope(), text, _allowed)
+    if text:
+        services.audit_contact_view(current_user, object_type="persons", search=True,
+                                    rows=sum(len(g.results) for g in groups))
+    return render_template("core/search.html", text=text, query=query, groups=groups)
+
+
 @bp.route("/healthz")
 def healthz():
     db.session.execute(select(1))
     return {"status": "ok"}
+
+
+# The pages of background jobs and imports add their routes to this blueprint.
+from . import job_views  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """Exhibitors (floor 2): companies, exhibitors, the booth-sales pipeline, the portal, staff."""
 from flask_babel import lazy_gettext as _l
 
-from ..core.registry import Module, NavEntry, Permission
+from ..core.registry import ActivityKind, Module, NavEntry, Permission
 
 MANAGE_EXHIBITORS = "manage_exhibitors"
 EDIT_COMPANY = "edit_company"
@@ -25,7 +25,16 @@ MODULE = Module(
         NavEntry("exhibitors.staff", _l("Staff"), "exhibitor", MANAGE_STAFF, icon="people", order=40),
     ),
     audit_actions={"exhibitor.created": _l("Exhibitor added"), "exhibitor.status": _l("Booth-sales stage changed"),
+                   "company.merged": _l("Companies merged"), "company.distinct": _l("Companies marked as different"),
                    "company.updated": _l("Company profile changed")},
-    audit_fields={"exhibitor_id": _l("Exhibitor"), "website": _l("Website")},
+    audit_fields={"exhibitor_id": _l("Exhibitor"), "website": _l("Website"), "merged_company_id": _l("Merged company"),
+                  "exhibitor_ids": _l("Bookings moved"), "left_exhibitor_ids": _l("Withdrawn bookings left with it"),
+                  "merged_name": _l("Merged name"), "other_company_id": _l("Other company")},
     audit_objects={"exhibitors": _l("Exhibitor"), "companies": _l("Company")},
+    hooks={"importers": "expo.exhibitors.imports:importers", "search": "expo.exhibitors.companies:search_companies"},
+    activity_kinds={
+        "exhibitor.created": ActivityKind(_l("Added as exhibitor of %(edition)s"), "shop", "primary"),
+        "exhibitor.status": ActivityKind(_l("Booth-sales stage for %(edition)s changed"), "signpost-split", "info"),
+        "company.merged": ActivityKind(_l("Duplicate company %(merged_name)s merged into this one"), "union", "info"),
+    },
 )

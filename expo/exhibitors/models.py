@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Numeric, String, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import UTCDateTime, utcnow
@@ -50,14 +50,22 @@ exhibitor_categories = Table(
 
 class Company(db.Model):
     __tablename__ = "companies"
+    __table_args__ = (UniqueConstraint("organizer_id", "external_ref"),
+                      Index("ix_companies_organizer_id_name_key", "organizer_id", "name_key"),
+                      CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_itself"))
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The name without case, spaces, punctuation or legal form (companies.company_key): search, duplicates.
+    name_key: Mapped[str | None] = mapped_column(String(200))
+    # Set when staff merged this company into another: the row stays as an alias (its name still finds it).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
     country: Mapped[str] = mapped_column(String(2), default="")
     website: Mapped[str] = mapped_column(String(300), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    external_ref: Mapped[str | None] = mapped_column(String(100))  # the source system's id (imports)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -66,6 +74,7 @@ class Exhibitor(db.Model):
     __exhibitor_column__ = "id"  # exhibitor staff see their own exhibitor row (core.scoping)
     __table_args__ = (
         UniqueConstraint("edition_id", "company_id"),
+        UniqueConstraint("edition_id", "external_ref"),
         CheckConstraint(EXHIBITOR_STATUS.check("status"), name="valid_status"),
         CheckConstraint("area_m2 IS NULL OR area_m2 > 0", name="positive_area"),
     )
@@ -79,6 +88,7 @@ class Exhibitor(db.Model):
     price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     status: Mapped[str] = mapped_column(String(20), default="prospect")
     sales_rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True), index=True)
+    external_ref: Mapped[str | None] = mapped_column(String(100))  # the source system's id (imports)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     company: Mapped[Company] = relationship()
@@ -92,3 +102,20 @@ class Exhibitor(db.Model):
     @property
     def booth(self) -> str:
         return "-".join(p for p in (self.hall, self.stand) if p)
+
+
+class DistinctCompanies(db.Model):
+    """Staff decided that two look-alike companies (same name key) are two companies: the pair leaves the
+    duplicates review for good."""
+
+    __tablename__ = "distinct_companies"
+    __table_args__ = (
+        UniqueConstraint("company_id", "other_company_id"),
+        CheckConstraint("company_id < other_company_id", name="ordered_pair"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    other_company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,10 +8,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
+from ..core import activity
 from ..core.models import Edition, User
 from ..core.paging import Page, paginate
 from ..core.scoping import Scope, scoped
 from ..core.services import ServiceError, audit, create_user, move_status
+from ..core.search import company_key
 from ..extensions import db
 from .models import EXHIBITOR_STATUS, EXHIBITOR_STATUSES, PARTICIPATING_STATUSES, Company, Exhibitor
 
@@ -21,9 +23,12 @@ def find_or_create_company(scope: Scope, name: str, **fields) -> Company:
     name = name.strip()
     if not name:
         raise ServiceError(_l("A company needs a name."), "company_name")
-    company = db.session.scalar(scoped(Company, scope).where(func.lower(Company.name) == name.lower()))
+    company = db.session.scalar(scoped(Company, scope).where(func.lower(Company.name) == name.lower())
+                                .order_by(Company.merged_into_id.is_not(None), Company.id).limit(1))
+    if company is not None and company.merged_into_id is not None:  # a merged company's name: the kept one
+        company = db.session.get(Company, company.merged_into_id) or company
     if company is None:
-        company = Company(organizer_id=scope.organizer_id, name=name, **fields)
+        company = Company(organizer_id=scope.organizer_id, name=name, name_key=company_key(name), **fields)
         db.session.add(company)
         db.session.flush()
     return company
@@ -46,6 +51,9 @@ def add_exhibitor(scope: Scope, edition: Edition, company_name: str, *, hall: st
     db.session.flush()
     audit("exhibitor.created", organizer_id=scope.organizer_id, user_id=actor_id, obj=exhibitor,
           details={"company": company.name, "edition_id": edition.id})
+    activity.record("exhibitor.created", organizer_id=scope.organizer_id, subject_type="company",
+                    subject_id=company.id, edition_id=edition.id, user_id=actor_id, obj=exhibitor,
+                    details={"edition": edition.name, "machine": "exhibitor_status", "to": status})
     return exhibitor
 
 
@@ -82,6 +90,7 @@ def update_company(company: Company, values: dict, *, actor_id: int) -> list[str
         if getattr(company, key) != value:
             setattr(company, key, value)
             changed.append(key)
+    company.name_key = company_key(company.name)
     if changed:
         audit("company.updated", organizer_id=company.organizer_id, user_id=actor_id, obj=company,
               details={"fields": changed})
@@ -140,4 +149,9 @@ def exhibitor_list(scope: Scope, edition: Edition, *, statuses=(), search: str =
 
 def set_status(exhibitor: Exhibitor, status: str, *, actor_id: int | None = None) -> None:
     """Move an exhibitor along the booth-sales pipeline (legal moves only, audited)."""
-    move_status(exhibitor, EXHIBITOR_STATUS, status, actor_id=actor_id)
+    source = exhibitor.status
+    if move_status(exhibitor, EXHIBITOR_STATUS, status, actor_id=actor_id):
+        activity.record("exhibitor.status", organizer_id=exhibitor.organizer_id, subject_type="company",
+                        subject_id=exhibitor.company_id, edition_id=exhibitor.edition_id, user_id=actor_id,
+                        obj=exhibitor, details={"edition": exhibitor.edition.name, "machine": "exhibitor_status",
+                                                "from": source, "to": status})

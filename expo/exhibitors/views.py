@@ -1,5 +1,5 @@
 """Organizer: the exhibitors of an edition. Exhibitor portal: company profile and staff."""
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,7 +10,8 @@ from ..core.scoping import get_in_edition_or_404
 from ..core.services import ServiceError
 from ..core.templating import label
 from ..extensions import db
-from . import EDIT_COMPANY, MANAGE_EXHIBITORS, MANAGE_STAFF, services
+from ..core.permissions import has_permission
+from . import EDIT_COMPANY, MANAGE_EXHIBITORS, MANAGE_STAFF, companies, services
 from .forms import STAFF_ROLES, CompanyForm, ExhibitorForm, StaffForm
 from .models import EXHIBITOR_STATUS, Exhibitor
 
@@ -59,6 +60,71 @@ def exhibitor_status(exhibitor_id):
     else:
         flash(_("Status of %(company)s changed.", company=exhibitor.company.name), "success")
     return redirect(url_for("exhibitors.edition_exhibitors"))
+
+
+# --- customer 360: the company page and the duplicates review -----------------------------------------
+
+@bp.route("/org/companies/<int:company_id>")
+@require(MANAGE_EXHIBITORS, organizer=True)
+def company(company_id):
+    """Everything about one exhibitor company: every edition booked (stand, m², price, stage), its people
+    who registered, the leads its staff took (counts), its timeline. A merged company leads to the kept one."""
+    scope = current_scope()
+    found = companies.company_in_scope(scope, company_id)
+    if found is None:
+        abort(404)
+    if found.merged_into_id is not None:
+        return redirect(url_for("exhibitors.company", company_id=found.merged_into_id))
+    data = companies.company_page(scope, found, allowed=lambda p: has_permission(current_user, p),
+                                  page=page_number(request.args.get("page")))
+    return render_template("exhibitors/company.html", data=data)
+
+
+@bp.route("/org/company-duplicates")
+@require(MANAGE_EXHIBITORS, organizer=True)
+def company_duplicates():
+    page = companies.possible_duplicates(current_scope(), page=page_number(request.args.get("page")),
+                                         per_page=page_size(request.args.get("per_page")))
+    return render_template("exhibitors/company_duplicates.html", page=page)
+
+
+@bp.route("/org/company-duplicates/merge", methods=["POST"])
+@require(MANAGE_EXHIBITORS, organizer=True)
+def merge_companies():
+    try:
+        ids = [int(request.form[name]) for name in ("keep", "merge")]
+    except (KeyError, ValueError):
+        ids = None
+    try:
+        if ids is None:
+            raise ServiceError(_("No such pair of companies."))
+        kept = companies.merge_companies(current_scope(), *ids, actor_id=current_user.id)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("Merged into %(name)s: every booking, its staff and its leads now belong to this company.",
+                name=kept.name), "success")
+    return redirect(url_for("exhibitors.company_duplicates"))
+
+
+@bp.route("/org/company-duplicates/distinct", methods=["POST"])
+@require(MANAGE_EXHIBITORS, organizer=True)
+def distinct_companies():
+    try:
+        ids = [int(request.form[name]) for name in ("company", "other")]
+    except (KeyError, ValueError):
+        ids = None
+    try:
+        if ids is None:
+            raise ServiceError(_("No such pair of companies."))
+        companies.mark_distinct(current_scope(), *ids, actor_id=current_user.id)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("Noted: these are two companies. The pair will not be suggested again."), "success")
+    return redirect(url_for("exhibitors.company_duplicates"))
 
 
 @bp.route("/portal", methods=["GET", "POST"])

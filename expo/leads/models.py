@@ -22,6 +22,7 @@ class Lead(db.Model):
     __tablename__ = "leads"
     __table_args__ = (
         UniqueConstraint("exhibitor_id", "registration_id"),
+        UniqueConstraint("exhibitor_id", "external_ref"),
         CheckConstraint(f"rating IS NULL OR {LEAD_RATING.check('rating')}", name="valid_rating"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,6 +32,7 @@ class Lead(db.Model):
     captured_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     rating: Mapped[str | None] = mapped_column(String(4))
     notes: Mapped[str] = mapped_column(Text, default="")
+    external_ref: Mapped[str | None] = mapped_column(String(100))  # the source system's id (imports)
     scan_count: Mapped[int] = mapped_column(default=1)
     first_scanned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_scanned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

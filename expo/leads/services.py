@@ -9,7 +9,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
+from ..core import activity
 from ..core.db import insert_unless_exists
+from ..core.models import Edition
 from ..core.paging import Page, paginate
 from ..core.permissions import has_permission
 from ..core.scoping import Scope, scoped
@@ -43,6 +45,12 @@ def capture_lead(exhibitor, registration, user, scanned_at: datetime) -> tuple[i
     audit("lead.captured", organizer_id=exhibitor.organizer_id, user_id=user.id, object_type="leads",
           object_id=lead_id, details={"exhibitor_id": exhibitor.id, "registration_id": registration.id,
                                       "contact_shared": registration.share_with_exhibitors})
+    # The visitor's timeline (read by organizer staff): which exhibitor, never the lead's notes or answers.
+    # One plain INSERT; the scan API loads the exhibitor's company with the token (no query here).
+    activity.record("lead.captured", organizer_id=exhibitor.organizer_id, subject_type="person",
+                    subject_id=registration.person_id, edition_id=exhibitor.edition_id, user_id=user.id,
+                    object_type="leads", object_id=lead_id,
+                    details={"exhibitor": exhibitor.company.name, "exhibitor_id": exhibitor.id}, at=scanned_at)
     return lead_id, "ok"
 
 
@@ -94,6 +102,15 @@ def lead_visible_to(user, lead: Lead) -> bool:
 def update_lead(lead: Lead, *, rating: str | None, notes: str, actor_id: int) -> None:
     if rating not in (None, "", *LEAD_RATINGS):
         raise ServiceError(_l("Rating must be hot, warm or cold."), "rating")
+    if (rating or None) != lead.rating and rating:
+        # The visitor's timeline gets the exhibitor and the rating; the notes stay the exhibitor's.
+        exhibitor = db.session.execute(select(Exhibitor.id, Exhibitor.edition_id, Company.name)
+                                       .join(Company, Company.id == Exhibitor.company_id)
+                                       .where(Exhibitor.id == lead.exhibitor_id)).one()
+        activity.record("lead.rated", organizer_id=lead.organizer_id, subject_type="person",
+                        subject_id=lead.registration.person_id, edition_id=exhibitor.edition_id, user_id=actor_id,
+                        obj=lead, details={"exhibitor": exhibitor.name, "exhibitor_id": exhibitor.id,
+                                           "machine": "lead_rating", "to": rating})
     lead.rating = rating or None
     lead.notes = notes.strip()
     audit("lead.updated", organizer_id=lead.organizer_id, user_id=actor_id, obj=lead,
@@ -115,7 +132,7 @@ EXPORT_COLUMNS = (
     ("name", _l("Name")), ("company", _l("Company")), ("job_title", _l("Job title")), ("country", _l("Country")),
     ("email", _l("Email")), ("phone", _l("Phone")), ("category", _l("Category")), ("rating", _l("Rating")),
     ("notes", _l("Notes")), ("first_scanned", _l("First scanned")), ("last_scanned", _l("Last scanned")),
-    ("scans", _l("Scans")),
+    ("scans", _l("Scans")), ("external_ref", _l("Reference")),
 )
 
 
@@ -129,7 +146,8 @@ def leads_table(leads: list[Lead], zone: ZoneInfo) -> tuple[list[str], list[list
         rows.append([contact["name"], contact["company"], contact["job_title"], country_name(contact["country"]),
                      contact["email"], contact["phone"], str(state(contact["category"], "visitor_category")),
                      LEAD_RATING.label(lead.rating), lead.notes,
-                     lead.first_scanned_at.astimezone(zone), lead.last_scanned_at.astimezone(zone), lead.scan_count])
+                     lead.first_scanned_at.astimezone(zone), lead.last_scanned_at.astimezone(zone), lead.scan_count,
+                     lead.external_ref or ""])
     return header, rows
 
 
@@ -143,6 +161,69 @@ def export_leads(user, leads: list[Lead], zone: ZoneInfo, fmt: str) -> bytes:
     if fmt == "xlsx":
         return write_xlsx(header, rows, str(_l("Leads")))
     return csv_text(header, rows).encode("utf-8")
+
+
+# --- the person page (hook ``person_panels`` of visitors.customers) --------------------------------------
+
+def person_panel(scope: Scope, person, registrations: list, allowed) -> dict | None:
+    """The exhibitors whose staff scanned the visitor's badge, for organizer staff: per lead the exhibitor,
+    the edition, the rating and the number of scans — never the exhibitor's notes or answers."""
+    from flask import url_for
+
+    from ..exhibitors import MANAGE_EXHIBITORS
+
+    ids = [r.id for r in registrations]
+    rows = db.session.execute(
+        scoped(Lead, scope, Lead.rating, Lead.scan_count, Lead.first_scanned_at, Exhibitor.company_id, Company.name,
+               Exhibitor.hall, Exhibitor.stand, Registration.edition_id)
+        .join(Exhibitor, Exhibitor.id == Lead.exhibitor_id).join(Company, Company.id == Exhibitor.company_id)
+        .join(Registration, Registration.id == Lead.registration_id)
+        .where(Lead.registration_id.in_(ids)).order_by(Lead.first_scanned_at.desc())).all() if ids else []
+    editions = {r.edition_id: r.edition for r in registrations}
+    link = allowed(MANAGE_EXHIBITORS)
+    out = []
+    for row in rows:
+        name = row.name
+        out.append({"exhibitor": {"text": name, "url": url_for("exhibitors.company", company_id=row.company_id)}
+                    if link else name,
+                    "booth": "-".join(p for p in (row.hall, row.stand) if p),
+                    "edition": editions[row.edition_id].name if row.edition_id in editions else "",
+                    "rating": LEAD_RATING.state(row.rating) if row.rating else None, "scans": row.scan_count,
+                    "first": row.first_scanned_at})
+    return {"key": "leads", "title": _l("Exhibitors who scanned the badge"), "icon": "person-vcard",
+            "columns": [("exhibitor", _l("Exhibitor")), ("booth", _l("Booth")), ("edition", _l("Edition")),
+                        ("rating", _l("Rating")), ("scans", _l("Scans")), ("first", _l("First scanned"))],
+            "numeric": ("scans",), "rows": out,
+            "note": _l("Counts and ratings only: what exhibitors write about a visitor stays theirs."),
+            "empty": _l("No exhibitor has scanned this visitor's badge."),
+            "kpi": {"value": len({r.company_id for r in rows}), "label": _l("Exhibitors visited"),
+                    "icon": "shop"}}
+
+
+def company_panel(scope: Scope, company, name_keys, allowed) -> dict | None:
+    """The company page (hook ``company_panels`` of exhibitors): the leads its staff took, per edition —
+    counts by rating only."""
+    rows = db.session.execute(
+        scoped(Lead, scope, Exhibitor.edition_id, Lead.rating, func.count(Lead.id))
+        .join(Exhibitor, Exhibitor.id == Lead.exhibitor_id).where(Exhibitor.company_id == company.id)
+        .group_by(Exhibitor.edition_id, Lead.rating)).all()
+    per_edition: dict[int, dict] = {}
+    for edition_id, rating, count in rows:
+        entry = per_edition.setdefault(edition_id, {"total": 0, "hot": 0, "warm": 0, "cold": 0, "none": 0})
+        entry["total"] += count
+        entry[rating or "none"] += count
+    editions = {e.id: e for e in db.session.scalars(scoped(Edition, scope).where(Edition.id.in_(list(per_edition))))} \
+        if per_edition else {}
+    ordered = sorted(per_edition.items(), key=lambda item: editions[item[0]].starts_on, reverse=True)
+    return {"key": "leads", "title": _l("Leads its staff took"), "icon": "person-lines-fill",
+            "columns": [("edition", _l("Edition")), ("total", _l("Leads")), ("hot", LEAD_RATING.label("hot")),
+                        ("warm", LEAD_RATING.label("warm")), ("cold", LEAD_RATING.label("cold")),
+                        ("none", _l("Not rated"))],
+            "numeric": ("total", "hot", "warm", "cold", "none"),
+            "rows": [{"edition": editions[eid].name, **counts} for eid, counts in ordered],
+            "empty": _l("No leads taken yet."),
+            "kpi": {"value": sum(c["total"] for c in per_edition.values()), "label": _l("Leads taken"),
+                    "icon": "person-lines-fill"}}
 
 
 # --- a visitor's personal data (hooks of visitors.privacy) -------------------------------------------

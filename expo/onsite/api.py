@@ -17,7 +17,8 @@ from . import services
 from .models import REFUSAL_REASONS, SCAN_KINDS, SCAN_RESULTS
 
 # What a scan needs of the token's user, loaded with the token in one query.
-bp = api_blueprint("api", __name__, user_options=[joinedload(User.exhibitor).joinedload(Exhibitor.edition)])
+bp = api_blueprint("api", __name__, user_options=[joinedload(User.exhibitor).joinedload(Exhibitor.edition),
+                                                           joinedload(User.exhibitor).joinedload(Exhibitor.company)])
 BATCH_LIMIT = 500
 
 

@@ -39,6 +39,7 @@ class Scan(db.Model):
     __tablename__ = "scans"
     __table_args__ = (
         UniqueConstraint("user_id", "client_scan_id"),  # a retry from the same scanner is stored once
+        UniqueConstraint("edition_id", "external_ref"),  # an imported check-in is stored once
         CheckConstraint(SCAN_KIND.check("kind"), name="valid_kind"),
         CheckConstraint(SCAN_RESULT.check("result"), name="valid_result"),
         CheckConstraint("(result = 'refused') = (reason IS NOT NULL)", name="refusal_has_reason"),
@@ -63,4 +64,5 @@ class Scan(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the server's clock
     result: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(String(40))
+    external_ref: Mapped[str | None] = mapped_column(String(100))  # the source system's id (imports)
     admitted_on: Mapped[date | None] = mapped_column(Date)  # an admitted check-in: its show day (edition's zone)

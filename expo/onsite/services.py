@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..core import badge_codes
+from ..core import activity, badge_codes
 from ..core.db import insert_unless_exists, take_write_lock, utcnow
 from ..core.models import Edition
 from ..core.permissions import has_permission
@@ -199,6 +199,11 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
         # The same client_scan_id arrived twice at once and the other request stored it first: what this
         # attempt wrote (a lead, a count) must go; the caller rolls back and answers with replay_scan().
         raise ScanRace(client_scan_id)
+    if kind == "checkin" and row["result"] == "ok":  # an admission (one a day) on the visitor's timeline
+        activity.record("checkin", organizer_id=user.organizer_id, subject_type="person",
+                        subject_id=registration.person_id, edition_id=edition.id, user_id=user.id,
+                        object_type="scans", object_id=scan_id, at=scanned_at,
+                        details={"edition": edition.name, "gate": row["gate"] or ""})
     facts = ScanFacts(scan_id, kind, client_scan_id, row["result"], reason, row["lead_id"], scanned_at,
                       row["received_at"])
     return ScanOutcome(facts, registration)
@@ -294,6 +299,27 @@ def checked_in_registrations(edition_id: int):
     return (select(Scan.registration_id)
             .where(Scan.edition_id == edition_id, Scan.kind == "checkin", Scan.result.in_(("ok", "duplicate")),
                    Scan.registration_id.is_not(None)))
+
+
+def person_panel(scope: Scope, person, registrations: list, allowed) -> dict | None:
+    """The person page (hook ``person_panels``): the visitor's entries at the gates, every edition, the
+    time in the edition's zone; refused entries too (with the reason)."""
+    editions = {r.id: r.edition for r in registrations}
+    rows = list(db.session.scalars(scoped(Scan, scope).where(Scan.registration_id.in_(list(editions)),
+                                                             Scan.kind == "checkin")
+                                   .order_by(Scan.scanned_at.desc()).limit(200))) if editions else []
+    from ..core.templating import localtime, state
+
+    out = [{"edition": editions[s.registration_id].name,
+            "time": localtime(s.scanned_at, editions[s.registration_id].timezone),
+            "gate": s.gate or "",
+            "result": state(s.reason, "scan_reason") if s.reason else state(s.result, "scan_result")}
+           for s in rows]
+    return {"key": "checkins", "title": _l("Entrance check-ins"), "icon": "door-open",
+            "columns": [("edition", _l("Edition")), ("time", _l("Time")), ("gate", _l("Gate")), ("result", _l("Result"))],
+            "rows": out, "empty": _l("Never checked in at a gate."),
+            "kpi": {"value": len({(s.registration_id, s.admitted_on) for s in rows if s.admitted_on}),
+                    "label": _l("Show days attended"), "icon": "door-open"}}
 
 
 def visitor_checkins(scope: Scope, registration_ids: list[int]) -> dict:

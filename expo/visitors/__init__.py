@@ -1,17 +1,23 @@
 """Visitors (floor 2): persons, registrations, public registration, badges, what an exhibitor may see."""
 from flask_babel import lazy_gettext as _l
 
-from ..core.registry import Module, NavEntry, Permission
+from ..core.registry import REPORTS, SETUP, ActivityKind, Module, NavEntry, Permission
 
 VIEW_REGISTRATIONS = "view_registrations"
 MANAGE_REGISTRATIONS = "manage_registrations"  # reissue and print badges, cancel
 EXPORT_REGISTRATIONS = "export_registrations"  # the filtered list as XLSX/CSV (personal data: audited)
 MANAGE_PERSONAL_DATA = "manage_personal_data"  # hand a visitor their data, erase it (as the visitor can)
+MANAGE_QUESTIONS = "manage_questions"  # the registration form's questions and the category rules
+SETUP_REGISTRATION = "setup_registration"  # dates, capacities, approval, invitation-only; the approval queue
+INVITATION_REPORT = "invitation_report"  # registrations per inviting exhibitor
+INVITE_VISITORS = "invite_visitors"  # an exhibitor's own invitation link and codes
+MANAGE_BADGE_LAYOUTS = "manage_badge_layouts"  # colour band and label of the badges per visitor category
 
 MODULE = Module(
     name="visitors",
     demo="expo.visitors.demo:contribute",
-    blueprints=("expo.visitors.views:bp",),
+    blueprints=("expo.visitors.views:bp", "expo.visitors.questions_views:bp",
+                "expo.visitors.policy_views:bp", "expo.visitors.badge_views:bp",),
     models="expo.visitors.models",
     permissions=(
         Permission(VIEW_REGISTRATIONS, _l("See registrations"), ("owner", "manager", "onsite")),
@@ -19,21 +25,45 @@ MODULE = Module(
                    ("owner", "manager", "onsite")),
         Permission(EXPORT_REGISTRATIONS, _l("Export registrations"), ("owner", "manager")),
         Permission(MANAGE_PERSONAL_DATA, _l("Download and erase a visitor's personal data"), ("owner", "manager")),
+        Permission(MANAGE_QUESTIONS, _l("Edit the registration questions and the category rules"),
+                   ("owner", "manager")),
+        Permission(SETUP_REGISTRATION, _l("Set up registration (dates, capacities, approval) and approve "
+                                          "registrations"), ("owner", "manager")),
+        Permission(INVITATION_REPORT, _l("See registrations per inviting exhibitor"),
+                   ("owner", "manager", "sales", "analyst")),
+        Permission(INVITE_VISITORS, _l("Invite visitors with the exhibitor's own codes"), ("exhibitor_admin",)),
+        Permission(MANAGE_BADGE_LAYOUTS, _l("Edit the badge layouts (colour and label per visitor category)"),
+                   ("owner", "manager")),
     ),
     machines=("expo.visitors.models:VISITOR_CATEGORY", "expo.visitors.models:REGISTRATION_STATUS",
               "expo.visitors.models:REGISTRATION_SOURCE"),
     nav=(NavEntry("visitors.registrations", _l("Registrations"), "edition", VIEW_REGISTRATIONS, icon="people",
                   order=20),
+         NavEntry("questions.questions", _l("Registration questions"), "edition", MANAGE_QUESTIONS,
+                  icon="ui-checks", order=22, group=SETUP),
+         NavEntry("questions.category_rules", _l("Category rules"), "edition", MANAGE_QUESTIONS,
+                  icon="diagram-3", order=23, group=SETUP),
+         NavEntry("registration.setup", _l("Registration setup"), "edition", SETUP_REGISTRATION,
+                  icon="sliders", order=21, group=SETUP),
+         NavEntry("registration.invitations_report", _l("Invitations"), "edition", INVITATION_REPORT,
+                  icon="envelope-paper", order=55, group=REPORTS),
+         NavEntry("registration.portal_invitations", _l("Invite visitors"), "exhibitor", INVITE_VISITORS,
+                  icon="envelope-paper", order=30),
+         NavEntry("badges.layouts", _l("Badge layouts"), "edition", MANAGE_BADGE_LAYOUTS, icon="palette",
+                  order=26, group=SETUP),
          NavEntry("visitors.duplicates", _l("Possible duplicates"), "organizer", MANAGE_REGISTRATIONS,
                   icon="people", order=60)),
-    tasks=("expo.visitors.tasks", "expo.visitors.privacy_tasks"),
+    tasks=("expo.visitors.tasks", "expo.visitors.privacy_tasks", "expo.visitors.badge_tasks"),
     # Editions whose retention period is over are shredded within the hour (the task is idempotent).
     beat={"shred-due-personal-data": {"task": "expo.visitors.privacy_tasks.shred_due_personal_data",
                                       "schedule": 3600.0}},
-    hooks={"front_door": "expo.visitors.views:front_door", "public_page_url": "expo.visitors.views:public_page_url"},
+    hooks={"front_door": "expo.visitors.views:front_door", "public_page_url": "expo.visitors.views:public_page_url",
+           "importers": "expo.visitors.imports:importers",
+           "search": "expo.visitors.customers:search_persons", "company_panels": "expo.visitors.customers:company_people"},
     audit_actions={
         "registration.created": _l("Registration created"), "registration.status": _l("Registration status changed"),
         "badge.reissued": _l("Badge reissued"), "badge.printed": _l("Badge printed"),
+        "badge_layout.changed": _l("Badge layout changed"),
         "registration.link_mailed": _l("Registration link mailed again"),
         "registrations.exported": _l("Registrations exported"), "person.merged": _l("Visitors merged"),
         "person.distinct": _l("Visitors marked as different people"), "person.updated": _l("Visitor details changed"),
@@ -41,8 +71,27 @@ MODULE = Module(
         "registration.sharing": _l("Sharing with exhibitors given or withdrawn"),
         "edition.shredded": _l("Edition's personal data shredded (retention)"),
         "person.data_downloaded": _l("Visitor's personal data downloaded by staff"),
+        "question.created": _l("Registration question added"),
+        "question.changed": _l("Registration question changed"),
+        "question.moved": _l("Registration question moved"),
+        "question.activated": _l("Registration question activated"),
+        "question.deactivated": _l("Registration question deactivated"),
+        "question.deleted": _l("Registration question deleted"),
+        "category_rule.created": _l("Category rule added"), "category_rule.changed": _l("Category rule changed"),
+        "category_rule.moved": _l("Category rule moved"), "category_rule.activated": _l("Category rule activated"),
+        "category_rule.deactivated": _l("Category rule deactivated"),
+        "registration.category": _l("Visitor category set by staff"),
+        "registration_policy.changed": _l("Registration setup changed"),
+        "registration.refused": _l("Registration refused"),
+        "registration.edited": _l("Registration changed by the visitor"),
+        "registration.cancelled_by_visitor": _l("Registration cancelled by the visitor"),
+        "invitation_code.created": _l("Invitation code created"),
+        "invitation_code.switched": _l("Invitation code switched on or off"),
     },
     audit_fields={
+        "key": _l("Question code"), "version": _l("Version"), "required": _l("Required"),
+        "condition": _l("Shown depending on"), "position": _l("Position"), "name": _l("Name"),
+        "conditions": _l("Conditions"), "previous": _l("Before"), "decided_by": _l("Decided by"),
         "person_id": _l("Person"), "registration_id": _l("Registration"), "source": _l("Source"),
         "consent_version": _l("Consent version"), "serial": _l("Badge serial"), "company": _l("Company"),
         "category": _l("Category"), "checked_in": _l("Checked in"), "merged_person_id": _l("Merged person"),
@@ -50,7 +99,33 @@ MODULE = Module(
         "merged_name": _l("Merged name"), "merged_email": _l("Merged email"), "merged_phone": _l("Merged phone"),
         "merged_company": _l("Merged company"), "job_title": _l("Job title"),
         "by": _l("Requested by"), "shared": _l("Shared with exhibitors"), "registrations": _l("Registrations"),
-        "persons": _l("Visitors"),
+        "reason": _l("Reason"), "fields": _l("Fields"), "opens_at": _l("Opens"), "closes_at": _l("Closes"),
+        "invitation_only": _l("Invitation only"), "label": _l("Label"), "max_uses": _l("Usage limit"),
+        "active": _l("Active"),
+        "colour": _l("Colour"), "label_en": _l("Label (English)"), "label_zh": _l("Label (Chinese)"),
+        "count": _l("Count"), "job_id": _l("Job"),
+        "reset": _l("Back to the defaults"),
+        "persons": _l("Visitors"), "filled_fields": _l("Fields filled in"), "alias_ids": _l("Earlier merged visitors"),
     },
-    audit_objects={"registrations": _l("Registration"), "persons": _l("Person")},
+    audit_objects={"registrations": _l("Registration"), "persons": _l("Person"),
+                   "registration_questions": _l("Registration question"), "category_rules": _l("Category rule"),
+                   "registration_policies": _l("Registration setup"), "invitation_codes": _l("Invitation code"),
+                   "badge_layouts": _l("Badge layout")},
+    activity_kinds={
+        "registration.created": ActivityKind(_l("Registered for %(edition)s"), "person-plus", "primary"),
+        "registration.status": ActivityKind(_l("Registration for %(edition)s changed"), "arrow-left-right", "info"),
+        "registration.cancelled": ActivityKind(_l("Registration for %(edition)s cancelled"), "x-circle", "danger"),
+        "badge.printed": ActivityKind(_l("Badge printed for %(edition)s"), "printer", "secondary"),
+        "badge.reissued": ActivityKind(_l("Badge reissued for %(edition)s"), "arrow-repeat", "warning"),
+        "person.updated": ActivityKind(_l("Contact details changed by staff"), "pencil-square", "secondary"),
+        "person.merged": ActivityKind(_l("Duplicate visitor #%(merged_person_id)s merged into this one"),
+                                      "union", "info"),
+        "mail.queued": ActivityKind(_l("Mail: %(subject)s"), "envelope", "primary"),
+        "registration.approved": ActivityKind(_l("Registration for %(edition)s approved"), "person-check", "success"),
+        "registration.refused": ActivityKind(_l("Registration for %(edition)s refused"), "person-x", "danger"),
+        "registration.promoted": ActivityKind(_l("Off the waiting list for %(edition)s: confirmed"),
+                                              "arrow-up-circle", "success"),
+        "registration.edited": ActivityKind(_l("Registration for %(edition)s changed by the visitor (%(fields)s)"),
+                                            "pencil", "secondary"),
+    },
 )

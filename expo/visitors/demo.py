@@ -13,8 +13,9 @@ from sqlalchemy import func, insert, select
 from ..core.demo import DEMO_DOMAIN, DemoRegistration, DemoWorld, cn_name, company_names, en_name, weighted
 from ..core.services import current_consent
 from ..extensions import db
-from .models import Person, Registration, registration_interests
+from .models import CategorySetting, Person, Registration, RegistrationPolicy, registration_interests
 from .persons import name_key, phone_key
+from .rules import demo_qualifier
 
 JOBS_CN = ["采购经理", "总经理", "设计师", "采购总监", "店长", "项目经理", "销售经理"]
 JOBS_EN = ["Purchasing Manager", "CEO", "Interior Designer", "Buyer", "Store Owner", "Project Manager", "Importer"]
@@ -43,6 +44,19 @@ def contribute(world: DemoWorld) -> None:
         _insert_interests(world, world.registrations[edition.id])
         previous_people = people
     _insert_possible_duplicates(world, new_ids)
+    _registration_setup(world)
+
+
+def _registration_setup(world: DemoWorld) -> None:
+    """The live edition's registration setup (visitors.policy): registration opened on its date, media and VIP
+    registrations are approved by staff, VIP places are limited."""
+    live = world.live
+    db.session.add(RegistrationPolicy(organizer_id=world.organizer.id, edition_id=live.id, invitation_only=False,
+                                      opens_at=min(world.registration_opens(live), world.now)))
+    for category, capacity, approval in (("media", None, True), ("vip", 400, True), ("buyer", None, False)):
+        db.session.add(CategorySetting(organizer_id=world.organizer.id, edition_id=live.id, category=category,
+                                       capacity=capacity, needs_approval=approval))
+    db.session.flush()
 
 
 DUPLICATE_PAIRS = 3  # people who came last year under another email, for the staff's review list
@@ -109,6 +123,8 @@ def _insert_registrations(world: DemoWorld, edition, person_ids: list[int]) -> l
     pre_show_end = min(show_starts - timedelta(seconds=1), world.now)
     windows = world.show_windows(edition)
     consent = current_consent(edition)
+    qualifiers = world.__dict__.setdefault("question_qualifiers", {})  # one set of questions and rules an edition
+    qualify = qualifiers.get(edition.id) or qualifiers.setdefault(edition.id, demo_qualifier(edition, rng))
     rows = []
     for person_id in person_ids:
         source = weighted(rng, SOURCE_WEIGHTS)
@@ -125,6 +141,7 @@ def _insert_registrations(world: DemoWorld, edition, person_ids: list[int]) -> l
                      "created_at": created})
         # sharing with exhibitors: a consent of its own (time and version), here given with the registration
         rows[-1].update(sharing_at=created if shared else None, sharing_version_id=consent.id if shared else None)
+        rows[-1].update(qualify(rows[-1]["category"]))  # answers to the edition's questions; the rules decide
     for row in rng.sample(rows, k=len(rows) // CANCELLED_EVERY):
         row["status"] = "cancelled"
     if not rows:

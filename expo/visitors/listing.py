@@ -22,6 +22,7 @@ from ..core.templating import country_name
 from ..extensions import db
 from .models import REGISTRATION_SOURCE, REGISTRATION_STATUS, VISITOR_CATEGORY, Person, Registration
 from .persons import phone_key
+from . import questions
 
 EXPORT_FORMATS = ("xlsx", "csv")
 CHECKED_IN_HOOK = "checked_in_registrations"
@@ -151,7 +152,7 @@ def checked_in_among(edition, registration_ids) -> set[int]:
 EXPORT_COLUMNS = (
     _l("Number"), _l("Name"), _l("Email"), _l("Phone"), _l("Company"), _l("Job title"), _l("Country"),
     _l("Category"), _l("Status"), _l("Source"), _l("Interested in"), _l("Contact details shared with exhibitors"),
-    _l("Registered"),
+    _l("Registered"), _l("Reference"), _l("Person reference"),
 )
 
 
@@ -165,6 +166,8 @@ def registrations_table(scope: Scope, edition, filters: RegistrationFilters) -> 
     with_checkins = checked_in_available()
     checked_in = checked_in_among(edition, [r.id for r in rows_in]) if with_checkins else set()
     header = [str(title) for title in EXPORT_COLUMNS] + ([str(_l("Checked in"))] if with_checkins else [])
+    question_titles, question_values = questions.export_part(edition)  # the qualification answers
+    header += question_titles
     yes, no = str(_l("Yes")), str(_l("No"))
     rows = []
     for r in rows_in:
@@ -172,9 +175,10 @@ def registrations_table(scope: Scope, edition, filters: RegistrationFilters) -> 
                country_name(r.person.country), VISITOR_CATEGORY.label(r.category),
                REGISTRATION_STATUS.label(r.status), REGISTRATION_SOURCE.label(r.source),
                ", ".join(c.name for c in r.interests), yes if r.share_with_exhibitors else no,
-               r.created_at.astimezone(zone)]
+               r.created_at.astimezone(zone), r.external_ref or "", r.person.external_ref or ""]
         if with_checkins:
             row.append(yes if r.id in checked_in else no)
+        row.extend(question_values(r))
         rows.append(row)
     return header, rows
 

@@ -59,6 +59,11 @@ class Person(db.Model):
               sqlite_where=text("email_key IS NOT NULL"), postgresql_where=text("email_key IS NOT NULL")),
         Index("ix_persons_organizer_id_phone_key", "organizer_id", "phone_key"),
         Index("ix_persons_organizer_id_name_key", "organizer_id", "name_key"),
+        # Search (core.search): the name as pinyin, and turned (family name last); the company name's key.
+        Index("ix_persons_organizer_id_pinyin_key", "organizer_id", "pinyin_key"),
+        Index("ix_persons_organizer_id_pinyin_key_turned", "organizer_id", "pinyin_key_turned"),
+        Index("ix_persons_organizer_id_company_key", "organizer_id", "company_key"),
+        UniqueConstraint("organizer_id", "external_ref"),
         CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_itself"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,9 +75,14 @@ class Person(db.Model):
     phone_key: Mapped[str | None] = mapped_column(String(20))  # E.164 (+8613912345678): a hint, never identity
     # Normalized name + company, for the duplicate review (set only when both are known).
     name_key: Mapped[str | None] = mapped_column(String(402))
+    # Search keys (core.search.name_keys / company_key), kept by persons.refresh_keys.
+    pinyin_key: Mapped[str | None] = mapped_column(String(200))
+    pinyin_key_turned: Mapped[str | None] = mapped_column(String(200))
+    company_key: Mapped[str | None] = mapped_column(String(200))
     company: Mapped[str] = mapped_column(String(200), default="")
     job_title: Mapped[str] = mapped_column(String(200), default="")
     country: Mapped[str] = mapped_column(String(2), default="")
+    external_ref: Mapped[str | None] = mapped_column(String(100))  # the source system's id (imports)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Set when staff merged this person into another: the row stays (its email still finds the kept person).
@@ -102,11 +112,13 @@ class Registration(db.Model):
     __tablename__ = "registrations"
     __table_args__ = (
         UniqueConstraint("edition_id", "person_id"),
+        UniqueConstraint("edition_id", "external_ref"),
         CheckConstraint(VISITOR_CATEGORY.check("category"), name="valid_category"),
         CheckConstraint(REGISTRATION_STATUS.check("status"), name="valid_status"),
         CheckConstraint(REGISTRATION_SOURCE.check("source"), name="valid_source"),
         CheckConstraint("badge_serial >= 1", name="positive_badge_serial"),
         CheckConstraint("NOT share_with_exhibitors OR sharing_at IS NOT NULL", name="sharing_has_its_time"),
+        CheckConstraint("category_set_by IN ('visitor', 'rule', 'staff')", name="valid_category_set_by"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
@@ -116,6 +128,10 @@ class Registration(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="confirmed")
     source: Mapped[str] = mapped_column(String(30), default="online")
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Who set the category: the visitor's choice, a category rule (which one), or staff (visitors.rules).
+    category_set_by: Mapped[str] = mapped_column(String(10), default="visitor", server_default="visitor")
+    category_rule_id: Mapped[int | None] = mapped_column(ForeignKey("category_rules.id", ondelete="SET NULL"),
+                                                         index=True)
     consent_version: Mapped[str | None] = mapped_column(String(20))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The exact text agreed to (consent_version is its number, kept for reading at a glance).
@@ -139,6 +155,16 @@ class Registration(db.Model):
     company_as_given: Mapped[str] = mapped_column(String(200), default="")
     job_title_as_given: Mapped[str] = mapped_column(String(200), default="")
     phone_as_given: Mapped[str] = mapped_column(String(40), default="")
+    # Registration policy (visitors.policy, visitors.invitations): the exhibitor whose invitation brought the
+    # visitor and the code used; the registration of the contact who registered this one in a group; why
+    # staff refused it (shown to the visitor).
+    invited_by_exhibitor_id: Mapped[int | None] = mapped_column(ForeignKey("exhibitors.id"), index=True)
+    invitation_code_id: Mapped[int | None] = mapped_column(ForeignKey("invitation_codes.id"), index=True)
+    group_contact_id: Mapped[int | None] = mapped_column(ForeignKey("registrations.id"), index=True)
+    status_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    external_ref: Mapped[str | None] = mapped_column(String(100))  # the source system's id (imports)
+    # The campaign whose tracked link the visitor registered through (source "campaign"; the campaigns module).
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     person: Mapped["Person"] = relationship()
@@ -146,6 +172,8 @@ class Registration(db.Model):
     consent: Mapped[ConsentVersion | None] = relationship(foreign_keys=[consent_version_id])
     sharing_consent: Mapped[ConsentVersion | None] = relationship(foreign_keys=[sharing_version_id])
     interests: Mapped[list[Category]] = relationship(secondary=registration_interests)
+    invited_by_exhibitor = relationship("Exhibitor", foreign_keys=[invited_by_exhibitor_id])
+    group_contact = relationship("Registration", remote_side="Registration.id", foreign_keys=[group_contact_id])
 
     @property
     def status_state(self) -> State:
@@ -175,3 +203,96 @@ class Registration(db.Model):
     @property
     def visitor_phone(self) -> str:
         return self.phone_as_given or self.person.phone
+
+
+# --- registration policy (visitors.policy) and invitation codes (visitors.invitations) -------------------
+
+class RegistrationPolicy(db.Model):
+    """When an edition's public registration opens and closes (on top of its status), and whether it takes
+    only visitors with an invitation code. One row per edition, created when staff first save the setup."""
+
+    __tablename__ = "registration_policies"
+    __table_args__ = (CheckConstraint("closes_at IS NULL OR opens_at IS NULL OR closes_at > opens_at",
+                                      name="dates_in_order"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id"), unique=True)
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invitation_only: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CategorySetting(db.Model):
+    """Per edition and visitor category: the places (None: no limit; over it, the waiting list) and whether a
+    registration needs staff approval. Its row is also the lock that keeps the capacity under concurrent
+    submits (SELECT … FOR UPDATE)."""
+
+    __tablename__ = "category_settings"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "category"),
+        CheckConstraint(VISITOR_CATEGORY.check("category"), name="valid_category"),
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id"), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    capacity: Mapped[int | None]
+    needs_approval: Mapped[bool] = mapped_column(default=False)
+
+
+class InvitationCode(db.Model):
+    """An invitation code of an edition: an exhibitor's (its own link, or one per campaign) or the
+    organizer's (exhibitor_id None). Unguessable; ``max_uses`` None: no limit."""
+
+    __tablename__ = "invitation_codes"
+    __table_args__ = (
+        CheckConstraint("max_uses IS NULL OR max_uses >= 1", name="positive_max_uses"),
+        CheckConstraint("uses >= 0", name="uses_not_negative"),
+        Index("uq_invitation_codes_exhibitor_id_default", "exhibitor_id", unique=True,
+              sqlite_where=text("is_default"), postgresql_where=text("is_default")),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id"), index=True)
+    exhibitor_id: Mapped[int | None] = mapped_column(ForeignKey("exhibitors.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    max_uses: Mapped[int | None]
+    uses: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    is_default: Mapped[bool] = mapped_column(default=False)  # the exhibitor's own link
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    exhibitor = relationship("Exhibitor")
+
+    @property
+    def used_up(self) -> bool:
+        return self.max_uses is not None and self.uses >= self.max_uses
+
+
+class BadgeLayout(db.Model):
+    """How the badges of one visitor category look in one edition: the colour of the band and the label printed
+    in it, in English and Chinese. Categories without a row print with the defaults (visitors.badge_layouts)."""
+
+    __tablename__ = "badge_layouts"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "category"),
+        CheckConstraint(VISITOR_CATEGORY.check("category"), name="valid_category"),
+        CheckConstraint("length(colour) = 7 AND colour LIKE '#%'", name="valid_colour"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id"), index=True)
+    category: Mapped[str] = mapped_column(String(20))
+    colour: Mapped[str] = mapped_column(String(7))  # "#1f5fbf": lower-case hex
+    label_en: Mapped[str] = mapped_column(String(40), default="")
+    label_zh: Mapped[str] = mapped_column(String(40), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+
+# Qualification questions and category rules live in their own files (tables registered with the models).
+from . import questions, rules  # noqa: E402,F401

@@ -12,6 +12,7 @@ from flask import current_app, has_request_context, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from ..core import activity
 from ..core import services as core
 from ..core.models import MailMessage
 from ..extensions import db
@@ -85,8 +86,14 @@ def _badge_mail(registration: Registration, public_url: str | None, *, again: bo
             subject = _("Your badge for %(edition)s", edition=registration.edition.name)
         text = render_template("visitors/mail/confirmation.txt", **context)
         html = render_template("visitors/mail/confirmation.html", **context)
-    return core.queue_mail(registration.organizer_id, registration.person.email, _one_line(subject)[:300], text,
-                           html, attachments=[("badge.png", "image/png", qr_png(code))])
+    message = core.queue_mail(registration.organizer_id, registration.person.email, _one_line(subject)[:300], text,
+                              html, attachments=[("badge.png", "image/png", qr_png(code))])
+    # On the visitor's timeline: which mail (the subject, in the visitor's language), never its text.
+    if message is not None:
+        activity.record("mail.queued", organizer_id=registration.organizer_id, subject_type="person",
+                        subject_id=registration.person_id, edition_id=registration.edition_id, obj=message,
+                        details={"subject": message.subject, "mail": "link" if again else "confirmation"})
+    return message
 
 
 def confirmation_mail(registration_id: int, public_url: str | None = None) -> MailMessage | None:

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, literal, select, union_all, update
+from sqlalchemy import and_, bindparam, exists, func, literal, select, union_all, update
 from sqlalchemy.orm import aliased, selectinload
 
+from ..core import activity
 from ..core.models import Edition
 from ..core.paging import Page
 from ..core.scoping import Scope
+from ..core.search import company_key, name_keys
 from ..core.services import ServiceError, audit, normalize_email
 from ..extensions import db
 from .models import DistinctPersons, Person, Registration
@@ -52,6 +55,15 @@ def refresh_keys(person: Person) -> None:
     person.email_key = normalize_email(person.email) if person.email else None
     person.phone_key = phone_key(person.phone, person.country or None)
     person.name_key = name_key(person.name, person.company)
+    person.pinyin_key, person.pinyin_key_turned = name_keys(person.name)
+    person.company_key = company_key(person.company)
+
+
+@cache
+def _person_by_email_statement():
+    """Built once (the public form's hot path: constructing a statement costs more than its cached compile)."""
+    return select(Person).where(Person.organizer_id == bindparam("organizer_id"),
+                                Person.email_key == bindparam("email_key"))
 
 
 def find_person(organizer_id: int, email: str | None, phone: str | None = None) -> Person | None:
@@ -60,8 +72,7 @@ def find_person(organizer_id: int, email: str | None, phone: str | None = None) 
     email_key = normalize_email(email) if email else None
     if not email_key:
         return None
-    person = db.session.scalar(select(Person).where(Person.organizer_id == organizer_id,
-                                                    Person.email_key == email_key))
+    person = db.session.scalar(_person_by_email_statement(), {"organizer_id": organizer_id, "email_key": email_key})
     for _hop in range(10):  # merges are kept flat; the bound only guards against a hand-edited loop
         if person is None or person.merged_into_id is None:
             break
@@ -169,19 +180,37 @@ def merge_persons(scope: Scope, keep_id: int, merge_id: int, *, actor_id: int | 
     moved = [r.id for r in registrations]
     if moved:
         db.session.execute(update(Registration).where(Registration.id.in_(moved)).values(person_id=keep.id))
+    filled = []
     for name in ("phone", "company", "job_title", "country"):  # never the name or email: those are the kept person's
         if not getattr(keep, name) and getattr(merge, name):
             setattr(keep, name, getattr(merge, name))
+            filled.append(name)
     refresh_keys(keep)
     # earlier merges into the merged person now point at the kept one: aliases stay one hop deep
-    db.session.execute(update(Person).where(Person.merged_into_id == merge.id).values(merged_into_id=keep.id))
+    aliases = list(db.session.scalars(select(Person.id).where(Person.merged_into_id == merge.id)))
+    if aliases:
+        db.session.execute(update(Person).where(Person.id.in_(aliases)).values(merged_into_id=keep.id))
     merge.merged_into_id = keep.id
     db.session.flush()
     db.session.expire_all()
+    # Enough to undo it by hand: the merged person's row keeps every one of its own fields (it stays, as an
+    # alias), and the entry names what moved — the registrations (with them their leads, scans, meetings),
+    # the kept person's fields that were blank and were filled from the merged one, and earlier aliases.
+    # Ids and field names only, never the values: the audit log is append-only, and an erasure must leave
+    # nothing of them there.
     audit("person.merged", organizer_id=scope.organizer_id, user_id=actor_id, object_type="persons",
-          object_id=keep_id, details={"merged_person_id": merge_id, "registration_ids": moved})
-    # Ids only, never the values: the audit log is append-only, and an erasure must leave nothing of them there.
+          object_id=keep_id, details={"merged_person_id": merge_id, "registration_ids": moved,
+                                      "filled_fields": filled, "alias_ids": aliases})
+    activity.record("person.merged", organizer_id=scope.organizer_id, subject_type="person", subject_id=keep_id,
+                    user_id=actor_id, object_type="persons", object_id=merge_id,
+                    details={"merged_person_id": merge_id, "registrations": len(moved)})
     return db.session.get(Person, keep_id)
+
+
+def alias_ids(scope: Scope, person_id: int) -> list[int]:
+    """The persons merged into this one (their timelines are this person's)."""
+    return list(db.session.scalars(select(Person.id).where(Person.organizer_id == scope.organizer_id,
+                                                           Person.merged_into_id == person_id)))
 
 
 def mark_distinct(scope: Scope, person_id: int, other_id: int, *, actor_id: int | None) -> None:
@@ -231,4 +260,6 @@ def update_person(scope: Scope, person: Person, values: dict, *, actor_id: int |
         db.session.flush()
         audit("person.updated", organizer_id=scope.organizer_id, user_id=actor_id, obj=person,
               details={"fields": sorted(changes)})
+        activity.record("person.updated", organizer_id=scope.organizer_id, subject_type="person",
+                        subject_id=person.id, user_id=actor_id, details={"fields": sorted(changes)})
     return changes

@@ -144,7 +144,8 @@ def personal_data_sections(person: Person) -> list[dict]:
 # --- erasure ----------------------------------------------------------------------------------------
 
 ERASED_PERSON = {"name": "", "email": None, "email_key": None, "phone": "", "phone_key": None, "name_key": None,
-                 "company": "", "job_title": ""}  # country stays: a statistic, it names no one
+                 "company": "", "job_title": "",  # country stays: a statistic, it names no one
+                 "pinyin_key": None, "pinyin_key_turned": None, "company_key": None}  # the search keys (customer 360)
 ERASED_REGISTRATION = {"name_as_given": "", "company_as_given": "", "job_title_as_given": "",
                        "phone_as_given": "", "answers": {}, "share_with_exhibitors": False}
 

@@ -25,3 +25,15 @@ def send_registration_link(registration_id: int, public_url: str | None = None) 
         return
     deliver_mail.delay(message.id)
     db.session.commit()
+
+
+@shared_task
+def send_status_mail(registration_id: int, kind: str, public_url: str | None = None) -> None:
+    """Waitlisted, waiting for approval, refused or cancelled at the visitor's request: told by mail (policy)."""
+    from . import policy
+
+    message = policy.status_mail(registration_id, kind, public_url)
+    if message is None:
+        return
+    deliver_mail.delay(message.id)
+    db.session.commit()

@@ -9,6 +9,7 @@ from flask_login import current_user
 from ..core.auth import current_scope, edition_scoped, require
 from ..core.forms import choices
 from ..core.paging import page_number, page_size
+from ..core.permissions import has_permission
 from ..core.registry import registry
 from ..core.scoping import get_in_edition_or_404
 from ..core import services as core_services
@@ -20,7 +21,11 @@ from ..extensions import db, limiter
 from . import EXPORT_REGISTRATIONS, MANAGE_REGISTRATIONS, VIEW_REGISTRATIONS, notifications, services
 from . import MANAGE_PERSONAL_DATA
 from . import privacy as privacy_services
+from . import invitations, policy, policy_views
+from . import questions, rules
+from . import customers
 from . import badges as badge_render
+from . import badge_layouts
 from .forms import REGISTERABLE_CATEGORIES, LinkRequestForm, PersonForm, RegistrationForm
 from .listing import RegistrationFilters
 from .models import REGISTRATION_SOURCE, REGISTRATION_STATUS, VISITOR_CATEGORY, Registration
@@ -61,6 +66,22 @@ def _published_edition(slug):
     return edition
 
 
+def _tracked_link(edition) -> dict:
+    """``?c=<token>`` of a campaign mail's link: the ``registration_link`` hook (campaigns) records the opening
+    and answers the registration's fields (source, campaign); a bogus token is ignored."""
+    token = request.args.get("c")
+    if not token:
+        return {}
+    for hook in registry.hook("registration_link"):
+        if fields := hook(edition, token):
+            return fields
+    return {}
+
+
+def _interest_choices(edition):
+    return choices((c.id, "— " * depth + c.name) for c, depth in category_tree(edition.show))
+
+
 @bp.route("/e/<slug>", methods=["GET", "POST"])
 @public_form_limit
 def register(slug):
@@ -69,26 +90,55 @@ def register(slug):
     No registration oracle: a valid submit always ends on "check your inbox" (``mail_sent``), whether the
     address is new (registered, confirmation mailed), already registered (its own link mailed to it, nothing
     stored) or the honeypot was filled in (a bot: nothing stored, nothing mailed)."""
-    edition = _published_edition(slug)
+    edition = services.public_form_edition(slug)  # with its show and registration policy, one statement
+    if edition is None:
+        abort(404)
+    tracked = _tracked_link(edition)  # a campaign's link (?c=…): its fields for the registration, else {}
     form = RegistrationForm()
     form.category.choices = choices((c, label(c)) for c in REGISTERABLE_CATEGORIES)
-    form.interests.choices = choices((c.id, "— " * depth + c.name) for c, depth in category_tree(edition.show))
-    if edition.registration_open and form.validate_on_submit():
+    # The edition's qualification questions (visitors.questions), its category rules (visitors.rules) and, on a
+    # submit, the show's categories among the interests sent, in one statement. A submit checks only the ids it
+    # sent (held here: register() finds them in the session); the page shows the whole tree.
+    sent = ([int(v) for v in request.form.getlist("interests") if v.isdecimal() and len(v) < 10]
+            if request.method == "POST" else [])
+    asked, active_rules, sent_interests = services.public_form_setup(edition, sent)
+    form.interests.choices = (choices((c.id, c.name) for c in sent_interests) if request.method == "POST"
+                              else _interest_choices(edition))
+    answers, answer_errors = (questions.read_answers(edition, request.form, asked) if request.method == "POST"
+                              else ({}, {}))
+    opening = policy.opening(edition)  # status, open/close times, invitation-only (registration policy)
+    if request.args.get("invite") and not form.invitation_code.data:  # the exhibitor's link: /e/<slug>?invite=CODE
+        form.invitation_code.data = invitations.clean_code(request.args.get("invite"))
+    colleagues = []
+    if (opening.open and form.validate_on_submit() and not answer_errors
+            and (colleagues := policy_views.colleagues_from(form)) is not None):
         if form.website.data:
             return redirect(url_for("visitors.mail_sent", slug=edition.slug))
         data = services.RegistrationData(
             name=form.name.data, email=form.email.data, phone=form.phone.data or "", company=form.company.data or "",
             job_title=form.job_title.data or "", country=form.country.data or "", category=form.category.data,
             interest_ids=form.interests.data or [], consent=form.consent.data,
-            share_with_exhibitors=form.share_with_exhibitors.data, locale=current_language())
+            share_with_exhibitors=form.share_with_exhibitors.data, locale=current_language(), answers=answers,
+            invitation_code=form.invitation_code.data or "", **tracked)
         try:
-            services.register_online(edition, data, public_url=notifications.request_base_url())
+            if colleagues:  # a group: each colleague gets their own registration, badge and mail (policy)
+                policy.register_group(edition, data, colleagues, public_url=notifications.request_base_url())
+            else:
+                services.register_online(edition, data, public_url=notifications.request_base_url(),
+                                         category_rules=active_rules)
         except ServiceError as error:
             db.session.rollback()
             getattr(form, error.field if hasattr(form, error.field or "") else "email").errors.append(str(error))
         else:
             return redirect(url_for("visitors.mail_sent", slug=edition.slug))
-    return render_template("visitors/register.html", edition=edition, form=form)
+    if request.method == "POST":  # shown again with its errors: every choice, every colleague row
+        form.interests.choices = _interest_choices(edition)
+    form.colleagues.pad()
+    return render_template("visitors/register.html", edition=edition, form=form, opening=opening,
+                           inviter=policy_views.inviter(edition, form.invitation_code.data),
+                           question_fields=questions.form_questions(
+                               edition, current_language(), request.form if request.method == "POST" else None,
+                               answer_errors, asked))
 
 
 @bp.route("/e/<slug>/mail-sent", methods=["GET", "POST"])
@@ -118,7 +168,8 @@ def confirmation(key):
     registration = _own_registration(key)
     return render_template("visitors/confirmation.html", registration=registration, person=registration.person,
                            edition=registration.edition, code=services.badge_code(registration),
-                           in_wechat="MicroMessenger" in (request.user_agent.string or ""))
+                           in_wechat="MicroMessenger" in (request.user_agent.string or ""),
+                           answer_rows=questions.answer_rows(registration, current_language()))
 
 
 @bp.route("/r/<key>/badge.png")
@@ -128,11 +179,10 @@ def badge_png(key):
                     headers={"Cache-Control": "private, no-store"})
 
 
-def _badge_pdf(registration) -> Response:
-    face = badge_render.BadgeFace(code=services.badge_code(registration), name=registration.visitor_name,
-                                  company=registration.visitor_company, category_label=str(label(registration.category)),
-                                  edition_name=registration.edition.name, number=f"#{registration.id}")
-    return Response(badge_render.badges_pdf([face]), mimetype="application/pdf",
+def _badge_pdf(registration, fmt: str = badge_render.DEFAULT_FORMAT) -> Response:
+    """The badge in its edition's layout for its category (visitors.badge_layouts), on A6 or a label sheet."""
+    face = badge_layouts.badge_face(registration)
+    return Response(badge_render.badges_pdf([face], fmt), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="badge-{registration.id}.pdf"',
                              "Cache-Control": "private, no-store"})
 
@@ -172,7 +222,7 @@ def registrations():
         chips=_filter_chips(filters), checked_in=services.checked_in_among(edition, [r.id for r in page.items]),
         checked_in_available=services.checked_in_available(), categories=VISITOR_CATEGORY.states.values(),
         statuses=REGISTRATION_STATUS.states.values(), sources=REGISTRATION_SOURCE.states.values(),
-        export_query=request.query_string.decode())
+        export_query=request.query_string.decode(), badge_formats=badge_render.FORMATS.values())
 
 
 def _export(fmt: str) -> Response:
@@ -214,7 +264,10 @@ def _desk(registration, person_form=None):
               if (panel := hook(current_scope(), registration)) is not None]
     return render_template("visitors/registration.html", registration=registration, person=registration.person,
                            edition=registration.edition, panels=panels,
-                           person_form=person_form or PersonForm(obj=registration.person, formdata=None))
+                           person_form=person_form or PersonForm(obj=registration.person, formdata=None),
+                           answer_rows=questions.answer_rows(registration, current_language()),
+                           category_decided_by=rules.decided_by(registration),
+                           category_choices=VISITOR_CATEGORY.states.values())
 
 
 @bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>/person", methods=["POST"])
@@ -242,7 +295,9 @@ def print_badge(registration_id):
     """On-site badge printing at the help desk."""
     registration = _registration_in_edition(registration_id)
     audit("badge.printed", organizer_id=registration.organizer_id, user_id=current_user.id, obj=registration)
-    return _badge_pdf(registration)
+    services.registration_activity("badge.printed", registration, actor_id=current_user.id)
+    fmt = request.args.get("format", "")
+    return _badge_pdf(registration, fmt if fmt in badge_render.FORMATS else badge_render.DEFAULT_FORMAT)
 
 
 @bp.route("/org/editions/<int:edition_id>/registrations/<int:registration_id>/reissue", methods=["POST"])
@@ -276,6 +331,25 @@ def registration_status(registration_id):
     else:
         flash(_("Status changed."), "success")
     return redirect(url_for("visitors.registration", registration_id=registration_id))
+
+
+# --- customer 360: the person page -----------------------------------------------------------------
+
+@bp.route("/org/persons/<int:person_id>")
+@require(VIEW_REGISTRATIONS, organizer=True)
+def person(person_id):
+    """Everything about one visitor: contact, every edition, check-ins and leads (counts and ratings, from
+    the modules above), the timeline. A merged duplicate's address leads to the person it was merged into."""
+    scope = current_scope()
+    found = customers.person_in_scope(scope, person_id)
+    if found is None:
+        abort(404)
+    if found.merged_into_id is not None:
+        return redirect(url_for("visitors.person", person_id=found.merged_into_id))
+    audit_contact_view(current_user, found)  # the page shows the visitor's email and phone
+    data = customers.person_page(scope, found, allowed=lambda p: has_permission(current_user, p),
+                                 page=page_number(request.args.get("page")))
+    return render_template("visitors/person.html", data=data)
 
 
 # --- possible duplicates: the staff review list -----------------------------------------------------

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import uuid
 from datetime import date, timedelta
@@ -134,6 +135,16 @@ def test_without_next_the_user_lands_on_their_home(app, client, make):
 
 # --- CSRF on every form --------------------------------------------------------------------------
 
+def _company_twin(tenant: Tenant, names=("keep", "merge")) -> dict:
+    """A second company of the tenant whose name differs only in its legal form: a merge candidate."""
+    from expo.core.scoping import Scope
+    from expo.exhibitors.services import find_or_create_company
+
+    twin = find_or_create_company(Scope(tenant.organizer.id), f"{tenant.exhibitor.company.name} Co., Ltd.")
+    db.session.commit()
+    return dict(zip(names, (str(tenant.exhibitor.company_id), str(twin.id))))
+
+
 def _form_data(tenant: Tenant, twin) -> dict[str, dict]:
     """For every form the app accepts by POST: data that, sent with a CSRF token, changes the database.
     ``twin``: a registration of another person, at another edition (a merge candidate)."""
@@ -169,9 +180,13 @@ def _form_data(tenant: Tenant, twin) -> dict[str, dict]:
         "visitors.reissue_badge": {},
         "visitors.cancel_registration": {},
         "visitors.registration_status": {"status": "cancelled"},
+        "badges.layouts": {"category": "vip", "colour": "#123456", "label_en": "VIP GUEST", "label_zh": "贵宾"},
+        "badges.print_batch": {"format": "l7163"},
         "visitors.edit_person": {"name": "Forged Name", "email": f"forged.person.{n}@example.com", "phone": "",
                                  "company": "Forged Co", "job_title": "", "country": "CN"},
         "visitors.merge_duplicates": pair,
+        "exhibitors.merge_companies": lambda client: _company_twin(tenant),
+        "exhibitors.distinct_companies": lambda client: _company_twin(tenant, ("company", "other")),
         "visitors.distinct_persons": {"person": pair["keep"], "other": pair["merge"]},
         "onsite.scanner": {"code": tenant.code, "client_scan_id": str(uuid.uuid4())},
         "onsite.checkin": {"code": tenant.code, "client_scan_id": str(uuid.uuid4()), "gate": "North"},
@@ -181,7 +196,76 @@ def _form_data(tenant: Tenant, twin) -> dict[str, dict]:
         "visitors.sharing": {"share": "no"},  # the visitor's signed page: withdraw sharing
         "visitors.erase": {},  # the visitor's signed page: erasure (confirmed on the page before)
         "visitors.staff_erase": {},
+        "campaigns.new_campaign": {"name": f"Forged campaign {n}", "attended": "show", "registered": "no",
+                                   "subject_en": "Forged", "body_en": "Forged {link}"},
+        "campaigns.edit_campaign": {"name": f"Forged change {n}", "attended": "previous", "subject_zh": "伪造",
+                                    "body_zh": "伪造 {link}"},
+        "campaigns.campaign_status": {"to": "sending"},
+        "campaigns.unsubscribe": {"action": "unsubscribe"},  # the signed link of a campaign mail
+        "questions.questions": {"key": f"forged_{n}", "kind": "text", "label_en": "Forged question"},
+        "questions.move_question": lambda client: {"question_id": _questions(tenant)[1].id, "direction": "up"},
+        "questions.question_active": lambda client: {"question_id": _questions(tenant)[0].id, "active": "0"},
+        "questions.delete_question": lambda client: {"question_id": _questions(tenant)[0].id},
+        "questions.category_rules": {"name": "Forged rule", "category": "vip"},
+        "questions.move_rule": lambda client: {"rule_id": _rules(tenant)[1].id, "direction": "up"},
+        "questions.rule_active": lambda client: {"rule_id": _rules(tenant)[0].id, "active": "0"},
+        "questions.override_category": {"category": "vip"},
+        "registration.setup": {"capacity_buyer": "5", "approval_media": "y", "invitation_only": "y"},
+        "registration.decide": lambda client: _pending_for_decision(tenant.registration),
+        "registration.portal_invitations": {"label": f"Forged campaign {n}", "max_uses": "5"},
+        "registration.portal_code_switch": lambda client: _code_to_switch_off(tenant),
+        "registration.invitations_report": {"label": f"Forged VIP {n}", "max_uses": "5"},
+        "registration.organizer_code_switch": lambda client: _code_to_switch_off(tenant),
+        "registration.manage": {"name": "Forged Name", "company": "Forged Co", "job_title": "", "phone": ""},
+        "registration.cancel": {},  # the visitor's signed page: cancel (confirmed on the page before)
+        # imports: an upload (the file can be sent twice: refused, then accepted), a mapping saved by name, the run
+        "core.imports_start": {"kind": "persons", "edition_id": "0", "mapping_id": "0",
+                               "file": (_Rewinding("姓名,邮箱\nForged,forged@example.cn\n".encode()), "forged.csv")},
+        "core.import_mapping": {"column-0": "name", "column-1": "email", "mapping_name": f"Forged mapping {n}"},
+        "core.import_preview": {"ambiguous": "new"},
     }
+
+
+class _Rewinding(io.BytesIO):
+    """An upload's content that the test client may send again: closing it only rewinds it."""
+
+    def close(self):
+        self.seek(0)
+
+
+def _pending_for_decision(registration) -> dict:
+    """The approval queue's refusal needs a registration waiting for approval."""
+    registration.status = "pending"
+    db.session.commit()
+    return {"decision": "refuse", "reason": "Forged refusal"}
+
+
+def _code_to_switch_off(tenant) -> dict:
+    from expo.core.scoping import Scope
+    from expo.visitors import invitations
+
+    code = invitations.create_code(Scope(tenant.organizer.id, tenant.exhibitor.id), tenant.exhibitor, "Forged", None)
+    db.session.commit()
+    return {"code_id": str(code.id), "active": "no"}
+
+
+def _questions(tenant) -> list:
+    """Two questions of the tenant's edition (for the forms that move, deactivate or delete one)."""
+    from expo.visitors import questions
+
+    made = [questions.save_question(tenant.edition, questions.QuestionInput(key=key, kind="text", label_en=key))
+            for key in ("first_question", "second_question")]
+    db.session.commit()
+    return made
+
+
+def _rules(tenant) -> list:
+    from expo.visitors import rules
+
+    made = [rules.save_rule(tenant.edition, rules.RuleInput(name=name, category="buyer"))
+            for name in ("First rule", "Second rule")]
+    db.session.commit()
+    return made
 
 
 def _two_factor_on(user) -> str:
@@ -207,16 +291,26 @@ def _enrolment_code(client) -> dict:
 
 
 # Endpoints whose form takes a POST; written out so that parametrization needs no app.
-POST_FORMS = ("core.login", "core.login_continue", "core.change_password", "core.two_factor",
+POST_FORMS = ("questions.questions", "questions.move_question", "questions.question_active",
+              "questions.delete_question", "questions.category_rules", "questions.move_rule", "questions.rule_active",
+              "questions.override_category",
+              "core.login", "core.login_continue", "core.change_password", "core.two_factor",
+              "badges.layouts", "badges.print_batch",
               "core.disable_two_factor", "core.logout", "core.profile", "core.revoke_token", "core.new_show", "core.show",
               "core.new_edition", "core.edition", "exhibitors.edition_exhibitors", "exhibitors.exhibitor_status",
               "exhibitors.portal",
               "exhibitors.staff", "visitors.register", "visitors.reissue_badge", "visitors.cancel_registration",
               "visitors.edit_person", "visitors.merge_duplicates", "visitors.distinct_persons", "visitors.registration_status",
+              "exhibitors.merge_companies", "exhibitors.distinct_companies",
               "visitors.mail_sent",
               "onsite.scanner", "onsite.checkin", "leads.lead",
               "core.edition_consent", "core.edition_retention", "visitors.sharing", "visitors.erase",
-              "visitors.staff_erase")
+              "visitors.staff_erase",
+              "campaigns.new_campaign", "campaigns.edit_campaign", "campaigns.campaign_status", "campaigns.unsubscribe",
+              "registration.setup", "registration.decide", "registration.portal_invitations",
+              "registration.portal_code_switch", "registration.manage", "registration.cancel",
+              "registration.invitations_report", "registration.organizer_code_switch",
+              "core.imports_start", "core.import_mapping", "core.import_preview")
 
 
 def _post_rules(app):

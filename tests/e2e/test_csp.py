@@ -121,6 +121,9 @@ def test_main_pages_of_every_role_run_without_a_violation(browser, live_server, 
     _shoot(page, shots, viewport, "register")
     page.fill("input[name=name]", "Li Hua 李华")
     page.fill("input[name=email]", f"li.hua.{device}@example.cn")
+    page.check("input[name=q_purchase_authority][value=decides]")  # the demo's required questions; the
+    page.check("input[name=q_company_type][value=distributor]")     # first shows the budget question (script)
+    page.fill("input[name=q_annual_budget]", "250000")
     page.check("input[name=consent]")
     with page.expect_navigation():
         page.click("form:has(input[name=consent]) button[type=submit]")  # form-action 'self', and what follows

