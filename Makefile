@@ -44,8 +44,13 @@ extract: $(BIN)/expo
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o expo/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i expo/translations/messages.pot -d expo/translations -D messages --no-fuzzy-matching --ignore-obsolete
 
+# The benchmarks (bench/README.md); each prints a table for docs/benchmarks.md. wrk drives the HTTP load.
 bench: setup
+	bash scripts/install-bench-tools
 	$(BIN)/python bench/scan_api.py
+	$(BIN)/python bench/registrations.py --seconds 15 --workers 2
+	$(BIN)/python bench/imports.py
+	$(BIN)/python bench/badges.py
 
 clean:
 	rm -rf $(VENV) instance node_modules static/vendor
