@@ -380,6 +380,10 @@ def edit_by_visitor(registration: Registration, values: dict, *, answers: dict |
         if getattr(registration, column) != value:
             setattr(registration, column, value)
             changed.append(name)
+    if answers is not None:
+        from . import questions  # the form asks the active questions: answers to retired ones are kept
+
+        answers = questions.keep_unasked(registration.answers, answers, questions.active_questions(registration.edition))
     if answers is not None and answers != (registration.answers or {}):
         registration.answers = answers
         changed.append("answers")

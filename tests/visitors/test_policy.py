@@ -432,3 +432,17 @@ def test_without_a_limit_a_cancellation_promotes_nobody_staff_put_on_the_list(ma
     assert visitor_services.cancel_registration(kept) == []
     db.session.commit()
     assert held.status == "waitlisted"
+
+
+def test_a_visitors_edit_keeps_their_answers_to_questions_no_longer_asked(make):
+    """The edit page asks the active questions; what the visitor answered to a question since retired (or
+    asked only at an earlier time) stays on the registration — re-answering never erases it."""
+    edition = make.edition()
+    registration = _register(make, edition, 1)
+    registration.answers = {"retired": {"v": 1, "value": "answered in spring"}}
+    db.session.commit()
+    policy.edit_by_visitor(registration, {"company": "New Co"}, answers={})
+    db.session.commit()
+    db.session.expire_all()
+    assert registration.answers == {"retired": {"v": 1, "value": "answered in spring"}}
+    assert registration.company_as_given == "New Co"
