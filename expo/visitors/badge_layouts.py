@@ -8,6 +8,7 @@ printed it: a badge is read by visitors, exhibitors and guards alike.
 from __future__ import annotations
 
 import io
+import threading
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -150,6 +151,9 @@ def badge_face(registration) -> badges.BadgeFace:
     return face_for(registration, layouts_for(registration.edition)[registration.category])
 
 
+_PDFIUM = threading.Lock()
+
+
 def preview_png(edition, layout: Layout, language: str = "en", scale: float = 1.6) -> bytes:
     """A picture of an A6 badge in this layout with a sample visitor (for the layouts page)."""
     import pypdfium2  # only the preview needs it
@@ -158,11 +162,14 @@ def preview_png(edition, layout: Layout, language: str = "en", scale: float = 1.
     face = badges.BadgeFace(code=badges.badge_codes.sign_badge(edition.signing_key, edition.id, 1, 1), name=name,
                             company=company, category_label=layout.printed_label, edition_name=edition.name,
                             number="#1", colour=layout.colour, job_title=job_title)
-    document = pypdfium2.PdfDocument(badges.badges_pdf([face]))
-    try:
-        image = document[0].render(scale=scale).to_pil()
-    finally:
-        document.close()
+    pdf = badges.badges_pdf([face])
+    with _PDFIUM:  # PDFium is not thread-safe: one rendering at a time in a process (threaded servers)
+        document = pypdfium2.PdfDocument(pdf)
+        try:
+            # to_pil() shares the bitmap's memory, which closing the document frees: copy it first
+            image = document[0].render(scale=scale).to_pil().copy()
+        finally:
+            document.close()
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()

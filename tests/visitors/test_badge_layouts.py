@@ -198,3 +198,30 @@ def test_desk_prints_one_badge_on_a_label_sheet_when_asked(app, make):
     # an unknown format prints the A6 badge rather than failing
     a6 = pypdfium2.PdfDocument(browser.get(url + "?format=%3Cscript%3E").data)[0]
     assert (round(a6.get_size()[0]), round(a6.get_size()[1])) == (298, 420)
+
+
+def test_previews_render_side_by_side_in_threads(app, make):
+    """The layouts page loads one preview per category at once; a threaded server renders them in parallel.
+    PDFium is not thread-safe, and a PIL picture of its bitmap must not outlive the document: this crashed the
+    process (a segmentation fault) before the lock and the copy."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    edition = make.edition()
+    db.session.commit()
+    layouts = badge_layouts.layouts_for(edition)
+    categories = list(layouts) * 4
+    from types import SimpleNamespace
+
+    # what preview_png reads of the edition, without a database session per thread
+    frozen = SimpleNamespace(id=edition.id, signing_key=edition.signing_key, name=edition.name)
+
+    def render(category):
+        with app.app_context():
+            return badge_layouts.preview_png(frozen, layouts[category])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pictures = list(pool.map(render, categories))
+    for picture, category in zip(pictures, categories):
+        image = Image.open(io.BytesIO(picture)).convert("RGB")
+        colour = layouts[category].colour.lstrip("#")
+        assert image.getpixel((4, image.height - 4)) == tuple(int(colour[i:i + 2], 16) for i in (0, 2, 4)), category
