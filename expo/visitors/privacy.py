@@ -97,6 +97,13 @@ def _consent(version: ConsentVersion | None, at: datetime | None, text_key: str 
             "agreed_at": _moment(at)}
 
 
+def record_staff_download(person: Person, *, actor_id: int, fmt: str) -> None:
+    """Staff hand a visitor their data (a request by mail or at the desk): who downloaded whose data, and in
+    which form ("json" or "html"), goes to the audit log — never the data."""
+    audit("person.data_downloaded", organizer_id=person.organizer_id, user_id=actor_id, object_type="persons",
+          object_id=person.id, details={"format": fmt})
+
+
 def personal_data(person: Person) -> dict:
     """All the organizer holds about the person, as plain JSON values (times in UTC, ISO 8601): the person,
     each registration with its answers, interests and consents, and the sections other modules add

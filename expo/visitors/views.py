@@ -480,8 +480,7 @@ def erased():
 def staff_data_json(registration_id):
     """The visitor's data for staff to hand over (a request by mail or at the desk); the download is audited."""
     registration = _registration_in_edition(registration_id)
-    audit("person.data_downloaded", organizer_id=registration.organizer_id, user_id=current_user.id,
-          object_type="persons", object_id=registration.person_id, details={"format": "json"})
+    privacy_services.record_staff_download(registration.person, actor_id=current_user.id, fmt="json")
     return _data_json(registration.person, f"visitor-{registration.person_id}")
 
 
@@ -489,8 +488,7 @@ def staff_data_json(registration_id):
 @require(VIEW_REGISTRATIONS, MANAGE_PERSONAL_DATA, organizer=True)
 def staff_data_html(registration_id):
     registration = _registration_in_edition(registration_id)
-    audit("person.data_downloaded", organizer_id=registration.organizer_id, user_id=current_user.id,
-          object_type="persons", object_id=registration.person_id, details={"format": "html"})
+    privacy_services.record_staff_download(registration.person, actor_id=current_user.id, fmt="html")
     return _data_html(registration, staff=True)
 
 
