@@ -74,14 +74,18 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _badge_mail(registration: Registration, public_url: str | None, *, again: bool) -> MailMessage:
+def _badge_mail(registration: Registration, public_url: str | None, *, again: bool,
+                promoted: bool = False) -> MailMessage:
     code = badge_code(registration)
     with force_locale(registration.locale or "en"):
         context = {"registration": registration, "edition": registration.edition, "again": again,
+                   "promoted": promoted and not again,
                    "name": mail_safe_name(registration.visitor_name),
                    "url": visitor_page_url(registration, public_url), "code": code}
         if again:
             subject = _("Your registration link for %(edition)s", edition=registration.edition.name)
+        elif promoted:
+            subject = _("A place is free: your badge for %(edition)s", edition=registration.edition.name)
         else:
             subject = _("Your badge for %(edition)s", edition=registration.edition.name)
         text = render_template("visitors/mail/confirmation.txt", **context)
@@ -92,15 +96,18 @@ def _badge_mail(registration: Registration, public_url: str | None, *, again: bo
     if message is not None:
         activity.record("mail.queued", organizer_id=registration.organizer_id, subject_type="person",
                         subject_id=registration.person_id, edition_id=registration.edition_id, obj=message,
-                        details={"subject": message.subject, "mail": "link" if again else "confirmation"})
+                        details={"subject": message.subject,
+                                 "mail": "link" if again else "promoted" if promoted else "confirmation"})
     return message
 
 
-def confirmation_mail(registration_id: int, public_url: str | None = None) -> MailMessage | None:
+def confirmation_mail(registration_id: int, public_url: str | None = None, *,
+                      promoted: bool = False) -> MailMessage | None:
+    """The badge mail; ``promoted``: the visitor waited on the waiting list and a place became free."""
     registration = db.session.get(Registration, registration_id)
     if registration is None or not registration.person.email or registration.status == "cancelled":
         return None
-    return _badge_mail(registration, public_url, again=False)
+    return _badge_mail(registration, public_url, again=False, promoted=promoted)
 
 
 def registration_link_mail(registration_id: int, public_url: str | None = None) -> MailMessage | None:

@@ -226,7 +226,7 @@ def promote_waitlist(edition: Edition, category: str, *, actor_id: int | None = 
         move_status(registration, REGISTRATION_STATUS, "confirmed", actor_id=actor_id)
         _activity("registration.promoted", registration, user_id=actor_id)
         if registration.person.email:
-            tasks.send_confirmation.delay(registration.id, public_url)
+            tasks.send_confirmation.delay(registration.id, public_url, True)
     return promoted
 
 

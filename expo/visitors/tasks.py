@@ -8,9 +8,10 @@ from . import notifications
 
 
 @shared_task
-def send_confirmation(registration_id: int, public_url: str | None = None) -> None:
-    """Put the confirmation (with the badge) in the outbox, then hand it to delivery."""
-    message = notifications.confirmation_mail(registration_id, public_url)
+def send_confirmation(registration_id: int, public_url: str | None = None, promoted: bool = False) -> None:
+    """Put the confirmation (with the badge) in the outbox, then hand it to delivery. ``promoted``: the
+    visitor comes off the waiting list (the mail says a place became free)."""
+    message = notifications.confirmation_mail(registration_id, public_url, promoted=promoted)
     if message is None:
         return
     deliver_mail.delay(message.id)

@@ -353,6 +353,9 @@ def test_the_visitor_cancels_through_their_link_and_the_place_goes_to_the_waitin
     assert (first.status, waiting.status) == ("cancelled", "confirmed")
     assert "cancelled" in _mails("v1@example.com")[-1].subject
     assert any(m.attachments for m in _mails("v2@example.com"))
+    promoted = _mails("v2@example.com")[-1]  # the waiting visitor is told why the badge comes now
+    assert promoted.subject.startswith("A place is free") and "You were on the waiting list" in promoted.body_text
+    assert promoted.attachments and "You were on the waiting list" in promoted.body_html
     assert db.session.scalar(select(func.count(AuditEntry.id)).where(
         AuditEntry.action == "registration.cancelled_by_visitor", AuditEntry.object_id == first.id)) == 1
     assert db.session.scalar(select(Activity.kind).where(Activity.kind == "registration.cancelled",
