@@ -55,6 +55,7 @@ REGS = "->/org/editions/{edition_id}/registrations"
 SETUP = "->/org/editions/{edition_id}/registration-setup"
 APPROVALS = "->/org/editions/{edition_id}/approvals"
 INVITES = "->/portal/invitations"
+TWO_FACTOR = "->/profile/two-factor"  # new recovery codes: two-factor sign-in must be on first
 ORG_INVITES = "->/org/editions/{edition_id}/invitations"
 BADGE = "->/r/{key}"
 
@@ -72,6 +73,7 @@ EXPECTED = {
     ("core.two_factor", "POST"):               ("login",  "200",    "200",    "200",    "200",    "200",    "403",     "403"),
     ("core.two_factor_qr", "GET"):             ("login",  "404",    "404",    "404",    "404",    "404",    "403",     "403"),
     ("core.disable_two_factor", "POST"):       ("login",  "200",    "200",    "200",    "200",    "200",    "403",     "403"),
+    ("core.recovery_codes", "POST"):           ("login",  TWO_FACTOR, TWO_FACTOR, TWO_FACTOR, TWO_FACTOR, TWO_FACTOR, "403", "403"),
     ("core.logout", "POST"):                   ("login",  "->/login", "->/login", "->/login", "->/login", "->/login", "->/login", "->/login"),
     ("core.set_language", "GET"):              ("->/",    "->/",    "->/",    "->/",    "->/",    "->/",    "->/",     "->/"),
     ("core.profile", "GET"):                   ("login",  "200",    "200",    "200",    "200",    "200",    "200",     "200"),

@@ -68,7 +68,8 @@ class LoginForm(Form):
 class SecondStepForm(Form):
     """After the password: which account (when one email and password open several) and the app's code."""
     account = SelectField(_l("Account"), coerce=int)
-    code = StringField(_l("Code from your authenticator app"), validators=[Optional(), Length(max=12)])
+    code = StringField(_l("Code from your authenticator app (or a recovery code)"),
+                       validators=[Optional(), Length(max=24)])
 
 
 class PasswordChangeForm(Form):
@@ -80,7 +81,13 @@ class PasswordChangeForm(Form):
 
 
 class TwoFactorForm(Form):
-    code = StringField(_l("Code from your authenticator app"), validators=[DataRequired(), Length(max=12)])
+    code = StringField(_l("Code from your authenticator app"), validators=[DataRequired(), Length(max=24)])
+
+
+class RecoveryCodesForm(Form):
+    """New recovery codes: a current code from the app first (its own field name: it shares a page with the
+    switch-off form)."""
+    app_code = StringField(_l("Code from your authenticator app"), validators=[DataRequired(), Length(max=24)])
 
 
 class TokenForm(Form):

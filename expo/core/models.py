@@ -154,6 +154,19 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
+class RecoveryCode(db.Model):
+    """One of a two-factor user's single-use recovery codes (for a lost or reset phone). Only the SHA-256 of
+    the code is stored; the clear codes are shown once, when made."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Show(db.Model):
     __tablename__ = "shows"
     __table_args__ = (UniqueConstraint("organizer_id", "slug"),)

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyotp
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, false, func, insert, select
+from sqlalchemy import delete, false, func, insert, select, update
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -42,6 +42,7 @@ from .models import (
     MailAttachment,
     MailMessage,
     Organizer,
+    RecoveryCode,
     Show,
     Unsubscribe,
     User,
@@ -475,10 +476,66 @@ def check_totp(user: User, code: str) -> bool:
 
 
 def disable_totp(user: User, code: str) -> None:
-    if not check_totp(user, code):
+    """Switch two-factor sign-in off with a current code from the app, or a recovery code (the phone is lost)."""
+    if not check_second_factor(user, code):
         raise ServiceError(_l("This code is not right: check the time on your phone and try the next one."), "code")
     user.totp_secret, user.totp_last_step = None, None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     audit("user.two_factor_off", organizer_id=user.organizer_id, user_id=user.id, obj=user)
+
+
+# Recovery codes: for the day the phone with the authenticator app is lost or reset. Ten single-use codes of
+# 10 random letters and digits (base32: about 50 bits each, and the sign-in limits stop guessing), shown once
+# when made; only their SHA-256 is kept.
+RECOVERY_CODE_COUNT = 10
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off paper without doubt
+
+
+def _recovery_digest(code: str) -> str | None:
+    text = re.sub(r"[\s\-]", "", code or "").lower()
+    if len(text) != 10 or any(c not in _RECOVERY_ALPHABET for c in text):
+        return None
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def make_recovery_codes(user: User) -> list[str]:
+    """A new set of recovery codes for a two-factor user (the old set stops working). Returns the clear codes,
+    "xxxxx-xxxxx", to show once. Audited (not the codes)."""
+    if not user.two_factor:
+        raise ServiceError(_l("Switch two-factor sign-in on first."))
+    codes = ["".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10)) for _ in range(RECOVERY_CODE_COUNT)]
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.execute(insert(RecoveryCode), [{"user_id": user.id, "code_hash": _recovery_digest(code),
+                                                "created_at": utcnow()} for code in codes])
+    audit("user.recovery_codes_made", organizer_id=user.organizer_id, user_id=user.id, obj=user,
+          details={"count": len(codes)})
+    return [f"{code[:5]}-{code[5:]}" for code in codes]
+
+
+def unused_recovery_codes(user: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))) or 0
+
+
+def use_recovery_code(user: User, code: str) -> bool:
+    """A recovery code of ``user`` not used before: it is spent now (one conditional UPDATE, so that two
+    sign-ins racing with one code cannot both pass). Audited."""
+    digest = _recovery_digest(code)
+    if digest is None or not user.two_factor:
+        return False
+    result = db.session.execute(update(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == digest, RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    audit("user.recovery_code_used", organizer_id=user.organizer_id, user_id=user.id, obj=user,
+          details={"left": unused_recovery_codes(user)})
+    return True
+
+
+def check_second_factor(user: User, code: str) -> bool:
+    """The second step of signing in: a current code of the user's app, or one of their recovery codes."""
+    return check_totp(user, code) or use_recovery_code(user, code)
 
 
 def record_failed_sign_in(email: str, *, ip: str | None) -> None:

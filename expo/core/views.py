@@ -16,7 +16,7 @@ from .auth import (PENDING_SIGN_IN, client_ip, current_scope, edition_scoped, re
                    sign_in_limited)
 from .forms import (CategoryForm, EditionForm, LoginForm, PasswordChangeForm, SecondStepForm, ShowForm, StatusForm,
                     TokenForm, TwoFactorForm, choices)
-from .forms import ConsentForm, RetentionForm
+from .forms import ConsentForm, RecoveryCodesForm, RetentionForm
 from .models import EDITION_STATUS, Category, Show
 from .paging import page_number, page_size
 from .permissions import has_permission
@@ -79,7 +79,7 @@ def login_continue():
         user = next(user for user in accounts if user.id == form.account.data)
         if user.two_factor and not (form.code.data or "").strip():
             form.code.errors.append(_("Enter the code your authenticator app shows."))
-        elif user.two_factor and not services.check_totp(user, form.code.data):
+        elif user.two_factor and not services.check_second_factor(user, form.code.data):
             sign_in_failed()
             services.record_failed_sign_in(user.email, ip=client_ip())
             form.code.errors.append(_("This code is not right: check the time on your phone and try the next one."))
@@ -174,7 +174,9 @@ def two_factor():
     the page offers to switch it off (with a code)."""
     form = TwoFactorForm()
     if current_user.two_factor:
-        return render_template("core/two_factor.html", form=form, uri=None, secret=None)
+        return render_template("core/two_factor.html", form=form, uri=None, secret=None,
+                               recovery_form=RecoveryCodesForm(formdata=None),
+                               unused=services.unused_recovery_codes(current_user))
     secret = _enrolment_secret()
     if not secret:
         secret = services.new_totp_secret()
@@ -187,7 +189,7 @@ def two_factor():
         else:
             session.pop(TOTP_ENROLMENT, None)
             flash(_("Two-factor sign-in is on: from now on you sign in with a code from your app."), "success")
-            return redirect(url_for("core.profile"))
+            return _recovery_codes_page(services.make_recovery_codes(current_user))
     return render_template("core/two_factor.html", form=form, uri=services.totp_uri(current_user, secret),
                            secret=secret)
 
@@ -213,6 +215,28 @@ def two_factor_qr():
     return response
 
 
+def _recovery_codes_page(codes: list[str]):
+    """The recovery codes, shown once: never cached, never in a redirect's session."""
+    response = current_app.make_response(render_template("core/recovery_codes.html", codes=codes))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/profile/two-factor/recovery-codes", methods=["POST"])
+@require(organizer=True)
+def recovery_codes():
+    """A new set of recovery codes (the old set stops working), after a current code from the app."""
+    form = RecoveryCodesForm()
+    if current_user.two_factor and form.validate_on_submit():
+        if services.check_totp(current_user, form.app_code.data):
+            return _recovery_codes_page(services.make_recovery_codes(current_user))
+        form.app_code.errors.append(_("This code is not right: check the time on your phone and try the next one."))
+    if not current_user.two_factor:
+        return redirect(url_for("core.two_factor"))
+    return render_template("core/two_factor.html", form=TwoFactorForm(formdata=None), uri=None, secret=None,
+                           recovery_form=form, unused=services.unused_recovery_codes(current_user))
+
+
 @bp.route("/profile/two-factor/off", methods=["POST"])
 @require(organizer=True)
 def disable_two_factor():
@@ -225,7 +249,9 @@ def disable_two_factor():
         else:
             flash(_("Two-factor sign-in is off."), "success")
             return redirect(url_for("core.profile"))
-    return render_template("core/two_factor.html", form=form, uri=None, secret=None)
+    return render_template("core/two_factor.html", form=form, uri=None, secret=None,
+                           recovery_form=RecoveryCodesForm(formdata=None),
+                           unused=services.unused_recovery_codes(current_user))
 
 
 @bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])

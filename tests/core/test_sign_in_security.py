@@ -215,10 +215,72 @@ def test_organizer_staff_switch_two_factor_on_with_a_code(app, make):
     assert owner.totp_secret is None  # not on before a code confirms it
     assert _enrol(browser) == secret  # the same secret until confirmed
     response = browser.post("/profile/two-factor", data={"code": pyotp.TOTP(secret).now()})
-    assert redirect_path(response) == "/profile"
+    assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
+    assert len(_codes_on(response)) == core.RECOVERY_CODE_COUNT  # the recovery codes, shown this once
     db.session.refresh(owner)
     assert owner.totp_secret == secret
     assert browser.get("/profile/two-factor/qr.png").status_code == 404  # the secret is not shown again
+
+
+def _codes_on(response) -> list[str]:
+    return re.findall(r'<code class="user-select-all">([a-z0-9]{5}-[a-z0-9]{5})</code>', response.get_data(as_text=True))
+
+
+def _two_step(app, user, code):
+    client = app.test_client()
+    attempt(client, user.email, PASSWORD)
+    response = client.post("/login/continue", data={"account": user.id, "code": code,
+                                                    "csrf_token": csrf_token(client, "/login/continue")})
+    return client, response
+
+
+def test_a_recovery_code_signs_in_once_instead_of_the_app(app, make):
+    """A lost phone: one of the recovery codes shown when two-factor sign-in was switched on signs in once,
+    typed in any case with or without its hyphen; the audit log says so, not the code."""
+    from expo.core.models import AuditEntry, RecoveryCode
+
+    owner = make.user("owner")
+    db.session.commit()
+    browser = Browser(app, owner)
+    secret = _enrol(browser)
+    codes = _codes_on(browser.post("/profile/two-factor", data={"code": pyotp.TOTP(secret).now()}))
+    stored = db.session.scalars(select(RecoveryCode.code_hash).where(RecoveryCode.user_id == owner.id)).all()
+    assert len(stored) == 10 and not any(code.replace("-", "") in h for code in codes for h in stored)  # hashes only
+
+    client, response = _two_step(app, owner, " " + codes[3].replace("-", "").upper() + " ")
+    assert response.status_code == 302 and signed_in(client)
+    _client, again = _two_step(app, owner, codes[3])  # spent
+    assert again.status_code == 200 and field_errors(again.get_data(as_text=True), "code")
+    _client, wrong = _two_step(app, owner, "abcde-fghjk")
+    assert wrong.status_code == 200
+    used = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.recovery_code_used"))
+    assert used.user_id == owner.id and used.details == {"left": 9}
+    page = browser.get("/profile/two-factor").get_data(as_text=True)
+    assert "9 unused recovery codes left." in page
+
+
+def test_new_recovery_codes_need_a_code_from_the_app_and_end_the_old_set(app, make):
+    owner = make.user("owner")
+    db.session.commit()
+    browser = Browser(app, owner)  # signed in before two-factor was switched on
+    secret = owner.totp_secret = pyotp.random_base32()
+    db.session.commit()
+    old = core.make_recovery_codes(owner)
+    db.session.commit()
+    refused = browser.post("/profile/two-factor/recovery-codes", data={"app_code": "000000"})
+    assert refused.status_code == 200 and not _codes_on(refused)
+    assert field_errors(refused.get_data(as_text=True), "app_code")
+    fresh = _codes_on(browser.post("/profile/two-factor/recovery-codes",
+                                   data={"app_code": pyotp.TOTP(secret).now()}))
+    assert len(fresh) == 10 and not set(fresh) & set(old)
+    assert _two_step(app, owner, old[0])[1].status_code == 200  # the old set no longer signs in
+    assert _two_step(app, owner, fresh[0])[1].status_code == 302
+    # switching two-factor off (a recovery code will do when the phone is gone) removes the codes
+    core.disable_totp(owner, fresh[1])
+    db.session.commit()
+    assert owner.totp_secret is None and core.unused_recovery_codes(owner) == 0
+    with pytest.raises(core.ServiceError):
+        core.make_recovery_codes(owner)
 
 
 def test_a_secret_being_set_up_stays_with_its_user(app, make):
