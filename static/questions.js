@@ -20,7 +20,13 @@
     return { values: values, list: list };
   }
 
-  function holds(op, expected, answer) {
+  // A number as the server reads it: full-width digits folded, thousands separators and spaces dropped.
+  function number(text) {
+    var plain = (text.normalize ? text.normalize("NFKC") : text).replace(/[,\s\u00a0]/g, "");
+    return plain === "" ? NaN : Number(plain);
+  }
+
+  function holds(op, expected, answer, kind) {
     var values = answer.values;
     expected = (expected || "").trim();
     if (!values.length) { return false; }
@@ -30,8 +36,10 @@
     }
     var value = values[0];
     if (op === "contains") { return value.toLowerCase().indexOf(expected.toLowerCase()) !== -1; }
-    var a = Number(value), b = Number(expected);
-    if (value !== "" && expected !== "" && !isNaN(a) && !isNaN(b)) { return a === b; }
+    if (kind === "number") {  // only a number question compares as numbers: a text "05" is not "5"
+      var a = number(value), b = number(expected);
+      return !isNaN(a) && !isNaN(b) && a === b;
+    }
     return value.toLowerCase() === expected.toLowerCase();
   }
 
@@ -42,7 +50,8 @@
       var visible = true;
       if (field) {
         visible = shown[field] === true &&
-          holds(box.getAttribute("data-when-op"), box.getAttribute("data-when-value"), answerOf(root, field));
+          holds(box.getAttribute("data-when-op"), box.getAttribute("data-when-value"), answerOf(root, field),
+                box.getAttribute("data-when-kind"));
       }
       shown[box.getAttribute("data-question")] = visible;
       box.hidden = !visible;

@@ -452,7 +452,8 @@ def register_group(edition: Edition, data, colleagues: list[Colleague], *, publi
                                  phone="", share_with_exhibitors=False, interest_ids=list(data.interest_ids),
                                  answers={}, category=contact.category if contact is not None else data.category,
                                  group_contact_id=contact.id if contact is not None else None)
-        outcomes.append(services.register_online(edition, colleague_data, public_url=public_url))
+        # no category rules for a colleague (they answered nothing: a catch-all rule would decide for them)
+        outcomes.append(services.register_online(edition, colleague_data, public_url=public_url, category_rules=[]))
     return outcomes
 
 

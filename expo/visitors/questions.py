@@ -20,6 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from babel import Locale
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -159,10 +160,18 @@ class Wording:
         if self.kind == "country":
             return country_label(str(value), locale)
         if self.kind == "yes_no":
-            return str(_l("Yes")) if value in ("yes", True) else str(_l("No"))
+            return _yes_no(locale)[0 if value in ("yes", True) else 1]
         if isinstance(value, list):
             return ", ".join(str(v) for v in value)
         return str(value)
+
+
+def _yes_no(locale: str | None) -> tuple[str, str]:
+    """"Yes" and "No" in the language asked for (the staff preview shows the other language's form)."""
+    if not locale:
+        return str(_l("Yes")), str(_l("No"))
+    with force_locale(locale):
+        return str(_l("Yes")), str(_l("No"))
 
 
 # --- countries -----------------------------------------------------------------------------------
@@ -367,6 +376,7 @@ def form_questions(edition, locale: str | None, form_data=None, errors: dict | N
                    questions: list[Question] | None = None) -> list[FormQuestion]:
     questions = active_questions(edition) if questions is None else questions
     errors = errors or {}
+    kinds = {q.key: q.kind for q in questions}  # a condition compares numbers as numbers (the browser too)
     fields = []
     for q in questions:
         wording = q.wording()
@@ -375,11 +385,12 @@ def form_questions(edition, locale: str | None, form_data=None, errors: dict | N
         elif q.kind == "country":
             options = country_choices(locale)
         elif q.kind == "yes_no":
-            options = [("yes", str(_l("Yes"))), ("no", str(_l("No")))]
+            options = list(zip(("yes", "no"), _yes_no(locale)))
         else:
             options = []
         condition = ({"field": FIELD_PREFIX + q.condition_key, "op": q.condition_op or "equals",
-                      "value": q.condition_value or ""} if q.condition_key else None)
+                      "value": q.condition_value or "", "kind": kinds.get(q.condition_key, "")}
+                     if q.condition_key else None)
         fields.append(FormQuestion(q, q.field_name, wording.label(locale), wording.help(locale), q.kind, q.required,
                                    options, _getlist(form_data, q.field_name) if form_data is not None else [],
                                    errors.get(q.field_name), condition))

@@ -19,6 +19,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.sql.expression import ClauseElement
 
@@ -140,6 +141,8 @@ def register(edition: Edition, data: RegistrationData, *, actor_id: int | None =
         raise ServiceError(_l("Please give your name."), "name")
     if not data.consent:
         raise ServiceError(_l("Registration needs your consent."), "consent")
+    if code is not None:  # before anyone is looked up: whether the address is registered never decides it
+        invitations.claim_code(code)
     person = find_person(edition.organizer_id, data.email)
     if person is None:
         person = Person(organizer_id=edition.organizer_id)
@@ -151,8 +154,6 @@ def register(edition: Edition, data: RegistrationData, *, actor_id: int | None =
     else:
         _fill_blank_person_fields(person, data)  # blanks only; written by the unit of work at the commit
     interests = interest_categories(edition, data.interest_ids or [])
-    if code is not None:
-        invitations.claim_code(code)
     registration = Registration(
         organizer_id=edition.organizer_id, edition_id=edition.id, edition=edition, person_id=person.id, person=person,
         category=data.category,
@@ -239,6 +240,17 @@ def register_online(edition: Edition, data: RegistrationData, *, public_url: str
     except AlreadyRegistered as known:
         return "link_mailed" if mail_registration_link(known.registration, public_url=public_url) else "link_withheld"
     return "registered"
+
+
+def retry_on_race(work):
+    """Run ``work`` (a registration); when a concurrent submit of the same new address wins the race — a unique
+    constraint refuses the second person or registration — roll back and run it once more: the second run
+    finds the first one's rows and answers as for a known address. A double click never ends in an error."""
+    try:
+        return work()
+    except IntegrityError:
+        db.session.rollback()
+        return work()
 
 
 def request_registration_link(edition: Edition, email: str, *, public_url: str | None = None) -> bool:

@@ -122,10 +122,11 @@ def register(slug):
             invitation_code=form.invitation_code.data or "", **tracked)
         try:
             if colleagues:  # a group: each colleague gets their own registration, badge and mail (policy)
-                policy.register_group(edition, data, colleagues, public_url=notifications.request_base_url())
+                services.retry_on_race(lambda: policy.register_group(edition, data, colleagues,
+                                                                     public_url=notifications.request_base_url()))
             else:
-                services.register_online(edition, data, public_url=notifications.request_base_url(),
-                                         category_rules=active_rules)
+                services.retry_on_race(lambda: services.register_online(
+                    edition, data, public_url=notifications.request_base_url(), category_rules=active_rules))
         except ServiceError as error:
             db.session.rollback()
             getattr(form, error.field if hasattr(form, error.field or "") else "email").errors.append(str(error))
@@ -374,6 +375,8 @@ def _person_ids(*names) -> list[int] | None:
 @require(MANAGE_REGISTRATIONS, organizer=True)
 def merge_duplicates():
     ids = _person_ids("keep", "merge")
+    if ids is not None and not all(1 <= i <= core_services.MAX_DB_INT for i in ids):
+        ids = None  # beyond any id column: no such visitor (the database would refuse the number)
     try:
         if ids is None:
             raise ServiceError(_("No such pair of visitors."))
@@ -391,6 +394,8 @@ def merge_duplicates():
 @require(MANAGE_REGISTRATIONS, organizer=True)
 def distinct_persons():
     ids = _person_ids("person", "other")
+    if ids is not None and not all(1 <= i <= core_services.MAX_DB_INT for i in ids):
+        ids = None  # beyond any id column: no such visitor (the database would refuse the number)
     try:
         if ids is None:
             raise ServiceError(_("No such pair of visitors."))

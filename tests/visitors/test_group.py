@@ -151,3 +151,60 @@ def test_hostile_group_rows_get_clear_answers(make, client):
     assert redirect_path(_post(client, edition, data)).endswith("/mail-sent")
     emails = [r.person.email for r in _registrations(edition)]
     assert len(emails) == 11 and "eleventh@example.cn" not in emails
+
+
+def test_a_limited_code_says_the_same_whether_or_not_the_contact_is_registered(app, make):
+    """A code is claimed before anyone is looked up: with one use left, a group answers alike whether its
+    contact is already registered or not (else a one-use code would tell who is registered)."""
+    from expo.core.scoping import Scope
+    from expo.visitors import invitations
+
+    t = make.tenant("A", visitors=0, leads=False)
+    db.session.commit()
+    known = _post(app.test_client(), t.edition, _form(email="victim@example.cn"))  # the victim registers
+    assert redirect_path(known).endswith("/mail-sent")
+    answers = []
+    for contact in ("victim@example.cn", "stranger@example.cn"):
+        code = invitations.create_code(Scope(t.organizer.id, t.exhibitor.id), t.exhibitor, f"One use {contact}", 1)
+        db.session.commit()
+        response = _post(app.test_client(), t.edition, _form([("Probe", f"probe.{contact}", "")], email=contact,
+                                                              invitation_code=code.code))
+        answers.append((response.status_code, field_errors(response.get_data(as_text=True), "invitation_code")))
+    assert answers[0] == answers[1] and answers[0][0] == 200 and answers[0][1]  # used up, in both cases
+
+
+def test_colleagues_get_the_contacts_category_not_a_catch_all_rule(app, make):
+    from expo.visitors import questions as qs
+    from expo.visitors import rules as rs
+
+    edition = make.edition(status="registration_open")
+    qs.save_question(edition, qs.QuestionInput(key="role", kind="single", label_en="Role", label_zh="角色",
+                                               choices_text="boss | Boss | 老板\nstaff | Staff | 员工"))
+    rs.save_rule(edition, rs.RuleInput(name="Bosses", category="buyer", conditions=[("role", "equals", "boss")]))
+    rs.save_rule(edition, rs.RuleInput(name="Everyone else", category="public", conditions=[]))
+    db.session.commit()
+    response = _post(app.test_client(), edition, _form(COLLEAGUES[:1], q_role="boss"))
+    assert redirect_path(response).endswith("/mail-sent")
+    contact, colleague = _registrations(edition)
+    assert contact.category == "buyer" and contact.category_set_by == "rule"
+    assert colleague.category == "buyer"  # the contact's, as the form says — not "Everyone else"'s public
+
+
+def test_two_submits_of_one_new_address_at_once_end_as_one_registration_without_an_error(app, make, monkeypatch):
+    """The race of a double click: both submits look the address up before either writes. The loser's INSERT
+    meets the unique index; it is rolled back and run again, and answers as for a known address."""
+    from expo.visitors import persons
+
+    edition = make.edition(status="registration_open")
+    db.session.commit()
+    assert redirect_path(_post(app.test_client(), edition, _form())).endswith("/mail-sent")
+    real, calls = persons.find_person, []
+
+    def blind_once(organizer_id, email, phone=None):  # the other submit has not committed yet, as it were
+        calls.append(email)
+        return None if len(calls) == 1 else real(organizer_id, email, phone)
+
+    monkeypatch.setattr(visitor_services, "find_person", blind_once)
+    response = _post(app.test_client(), edition, _form())
+    assert redirect_path(response).endswith("/mail-sent")
+    assert len(calls) == 2 and len(_registrations(edition)) == 1

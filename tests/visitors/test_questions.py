@@ -420,3 +420,17 @@ def test_the_pages_carry_no_inline_code(client, owner_browser, form_edition):
     check_answer(owner_browser.post(_questions_url(form_edition), data={"key": "1", "kind": "single"}), "errors")
     check_answer(owner_browser.post(f"{base}/category-rules", data={"name": ""}), "rule errors")
     check_answer(_post(client, form_edition, _visitor(q_budget="x")), "public form with errors")
+
+
+def test_yes_and_no_follow_the_language_asked_for_not_the_pages(app, make):
+    """The staff preview shows the Chinese form from an English page: its yes/no choices are Chinese too."""
+    edition = make.edition()
+    question = qs.save_question(edition, qs.QuestionInput(key="visited", kind="yes_no", label_en="Visited before?",
+                                                          label_zh="以前来过吗？"))
+    db.session.commit()
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        [field] = qs.form_questions(edition, "zh_CN", questions=[question])
+        assert [text for _value, text in field.options] == ["是", "否"]
+        [field] = qs.form_questions(edition, "en", questions=[question])
+        assert [text for _value, text in field.options] == ["Yes", "No"]
+        assert question.wording().display("yes", "zh_CN") == "是"
