@@ -115,3 +115,33 @@ def test_staff_pages_look(browser, live_server, edition, shots):  # noqa: F811
     page.locator("#override-category summary").click()
     page.screenshot(path=str(shots / "questions-staff-registration.png"), full_page=True)
     context.close()
+
+
+def test_a_number_condition_reads_numbers_as_the_server_does(browser, live_server, make):  # noqa: F811
+    """"1,000" is 1000 for a number question, in the browser as on the server (a required question the script
+    hid while the server asked for it would leave the visitor stuck); a text answer "05" is not "5"."""
+    edition = make.edition(status="registration_open")
+    qs.save_question(edition, qs.QuestionInput(key="stands", kind="number", label_en="Stands", label_zh="展位数"))
+    qs.save_question(edition, qs.QuestionInput(key="which", kind="text", label_en="Which stands?", label_zh="哪些？",
+                                               required=True, condition_key="stands", condition_op="equals",
+                                               condition_value="1000"))
+    qs.save_question(edition, qs.QuestionInput(key="code", kind="text", label_en="Code", label_zh="代码"))
+    qs.save_question(edition, qs.QuestionInput(key="five", kind="text", label_en="Five?", label_zh="五？",
+                                               condition_key="code", condition_op="equals", condition_value="5"))
+    db.session.commit()
+    slug = edition.slug
+    db.session.remove()
+    page = browser.new_context(base_url=live_server, viewport=PHONE).new_page()
+    page.goto(f"/e/{slug}")
+    which, five = page.locator("#question-which"), page.locator("#question-five")
+    page.locator("#question-stands-input").fill("1,000")
+    assert which.is_visible()
+    page.locator("#question-stands-input").fill("１０００")  # full-width digits from a Chinese keyboard
+    assert which.is_visible()
+    page.locator("#question-stands-input").fill("999")
+    assert which.is_hidden()
+    page.locator("#question-code-input").fill("05")
+    assert five.is_hidden()
+    page.locator("#question-code-input").fill("5")
+    assert five.is_visible()
+    page.context.close()
