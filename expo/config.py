@@ -63,6 +63,8 @@ class Config:
         # Rate-limit counters: memory:// for one process; redis://… when several workers or machines serve.
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
         self.PUBLIC_FORM_RATE_LIMIT = _env("PUBLIC_FORM_RATE_LIMIT", "10/minute;50/hour")  # per address, public forms
+        # colleagues registered by group submits, per address: each gets a badge mail
+        self.GROUP_FORM_RATE_LIMIT = _env("GROUP_FORM_RATE_LIMIT", "30/hour")
         self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
 

@@ -59,6 +59,23 @@ public_form_limit = limiter.shared_limit(_public_form_limit, scope="public-form"
                                          on_breach=_too_many_submits)
 
 
+def _group_form_limit() -> str:
+    return current_app.config["GROUP_FORM_RATE_LIMIT"]
+
+
+def _colleagues_sent() -> int:
+    """How many colleagues a submit registers (rows with an address): each is a badge mail to an address the
+    submitter chose, so each counts against the address's group budget."""
+    return min(policy.MAX_GROUP, sum(1 for key, value in request.form.items()
+                                     if key.startswith("colleagues-") and key.endswith("-email") and value.strip()))
+
+
+# A group submit sends up to eleven mails for one POST: its colleagues have a budget of their own per address
+# (config GROUP_FORM_RATE_LIMIT), on top of the public forms' one, so the form cannot be used to mail strangers.
+group_form_limit = limiter.limit(_group_form_limit, scope="group-form", methods=["POST"], cost=_colleagues_sent,
+                                 exempt_when=lambda: _colleagues_sent() == 0, on_breach=_too_many_submits)
+
+
 def _published_edition(slug):
     edition = services.edition_by_slug(slug)
     if edition is None:
@@ -84,6 +101,7 @@ def _interest_choices(edition):
 
 @bp.route("/e/<slug>", methods=["GET", "POST"])
 @public_form_limit
+@group_form_limit
 def register(slug):
     """The edition's public page: what, when and where, and the pre-registration form.
 

@@ -208,3 +208,20 @@ def test_two_submits_of_one_new_address_at_once_end_as_one_registration_without_
     response = _post(app.test_client(), edition, _form())
     assert redirect_path(response).endswith("/mail-sent")
     assert len(calls) == 2 and len(_registrations(edition)) == 1
+
+
+def test_colleagues_count_against_a_budget_of_their_own_per_address(app, make, monkeypatch):
+    """A group submit mails up to ten addresses the submitter chose: its colleagues count against the
+    address's group budget (GROUP_FORM_RATE_LIMIT), so the form cannot be used to mail strangers in bulk.
+    Submits without colleagues do not touch it."""
+    monkeypatch.setitem(app.config, "GROUP_FORM_RATE_LIMIT", "5/hour")
+    edition = make.edition(status="registration_open")
+    db.session.commit()
+    client = app.test_client()
+    three = [(f"Colleague {n}", f"c{n}@example.cn", "") for n in range(3)]
+    assert redirect_path(_post(client, edition, _form(three, email="a@example.cn"))).endswith("/mail-sent")
+    refused = _post(client, edition, _form([(f"More {n}", f"m{n}@example.cn", "") for n in range(3)],
+                                           email="b@example.cn"))
+    assert refused.status_code == 429  # 3 + 3 > 5
+    assert redirect_path(_post(client, edition, _form(email="c@example.cn"))).endswith("/mail-sent")  # alone: fine
+    assert len(_registrations(edition)) == 5  # a + three colleagues, c; nothing of the refused group
