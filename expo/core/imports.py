@@ -528,8 +528,8 @@ def convert(f: Field, text: str, *, region: str | None = None):
             except ValueError:
                 continue
         try:
-            value = datetime.fromisoformat(text)
-            return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+            # an aware value stays aware: in_edition_zone reads only naive values in the edition's zone
+            return datetime.fromisoformat(text)
         except ValueError:
             raise CellError(_("%(value)s is not a date and time (write 2025-03-18 09:30)", value=text[:40])) from None
     if f.type == "choice":
@@ -664,7 +664,8 @@ class ErrorWriter:
             self._neutral = neutralise_cell
             self.handle = open(path, "w", encoding="utf-8-sig", newline="")
             self.writer = csv.writer(self.handle)
-            self.writer.writerow([_("Line"), _("Class"), _("Reason"), *header])
+            self.writer.writerow([_("Line"), _("Class"), _("Reason"),
+                                  *(self._neutral(str(c).replace("\x00", "")) for c in header)])
 
     def write(self, row: Row) -> None:
         self.count += 1

@@ -169,14 +169,19 @@ def process_exhibitors(context, rows, write: bool) -> None:
             by_company[ex.company_id] = ex
             if ex.external_ref:
                 by_ref[ex.external_ref] = ex
-        memory.update(by_company=by_company, by_ref=by_ref, seen=set())
+        memory.update(by_company=by_company, by_ref=by_ref, seen=set(), claimed={})
     by_company, by_ref, seen = memory["by_company"], memory["by_ref"], memory["seen"]
+    claimed = memory["claimed"]  # reference -> company of a participation of the file that took it
     new_rows = []
     for row in live:
         ref = row.values.get("external_ref")
         ex = by_ref.get(ref) if ref else None
         if ex is not None and ex.company_id != row.subject_id and row.subject_id > 0:
             row.status, row.reason = "ambiguous", _("The participation reference belongs to another company.")
+            row.written = False
+            continue
+        if ex is None and ref and claimed.get(ref, row.subject_id) != row.subject_id:
+            row.bad(_("This reference is used twice in the file."))
             row.written = False
             continue
         ex = ex or by_company.get(row.subject_id)
@@ -186,9 +191,10 @@ def process_exhibitors(context, rows, write: bool) -> None:
             if ex is not None and write:
                 changes = {c: row.values[c] for c in EXHIBITOR_COLUMNS if row.values.get(c) not in (None, "")
                            and getattr(ex, c) in (None, "")}
-                if ref and not ex.external_ref and ref not in by_ref:
+                if ref and not ex.external_ref and ref not in by_ref and ref not in claimed:
                     changes["external_ref"] = ref
                     by_ref[ref] = ex
+                    claimed[ref] = ex.company_id
                 if changes:
                     db.session.execute(update(Exhibitor).where(Exhibitor.id == ex.id).values(**changes))
                     by_company[ex.company_id] = _Snapshot(**{**{k: getattr(ex, k) for k in
@@ -197,6 +203,8 @@ def process_exhibitors(context, rows, write: bool) -> None:
                     row.written = True
             continue
         seen.add(row.subject_id)
+        if ref:
+            claimed[ref] = row.subject_id
         new_rows.append(row)
     if not write or not new_rows:
         return

@@ -91,6 +91,7 @@ def process_leads(context, rows, write: bool) -> None:
         if lead.external_ref:
             existing_ref[(lead.exhibitor_id, lead.external_ref)] = lead
     seen = exhibitors["seen"]
+    claimed = exhibitors.setdefault("claimed", {})  # (exhibitor, reference) -> pair of the file's lead that took it
     new_rows = []
     for row in pending:
         v = row.values
@@ -99,6 +100,9 @@ def process_leads(context, rows, write: bool) -> None:
         lead = existing_ref.get((pair[0], ref)) if ref else None
         if lead is not None and lead.registration_id != pair[1]:
             row.status, row.reason = "ambiguous", _("The lead reference belongs to another visitor's lead.")
+            continue
+        if lead is None and ref and claimed.get((pair[0], ref), pair) != pair:
+            row.bad(_("This reference is used twice in the file."))
             continue
         lead = lead or existing_pair.get(pair)
         if lead is not None or pair in seen:
@@ -109,15 +113,19 @@ def process_leads(context, rows, write: bool) -> None:
                     changes["rating"] = v["rating"]
                 if v.get("notes") and not lead.notes:
                     changes["notes"] = v["notes"]
-                if ref and not lead.external_ref and (pair[0], ref) not in existing_ref:
+                if ref and not lead.external_ref and (pair[0], ref) not in existing_ref \
+                        and (pair[0], ref) not in claimed:
                     changes["external_ref"] = ref
                     existing_ref[(pair[0], ref)] = lead
+                    claimed[(pair[0], ref)] = pair
                 if changes:
                     db.session.execute(update(Lead).where(Lead.id == lead.id).values(**changes))
                     existing_pair[pair] = lead.replaced(**changes)
                     row.written = True
             continue
         seen.add(pair)
+        if ref:
+            claimed[(pair[0], ref)] = pair
         row.status = "new"
         new_rows.append(row)
     if not write or not new_rows:

@@ -74,7 +74,10 @@ def process_checkins(context, rows, write: bool) -> None:
             seen_refs.add(ref)
         if first:
             seen_days.add(day)
-        client_id = "import:" + (ref or hashlib.sha256(f"{moment[0]}|{moment[1].isoformat()}".encode()).hexdigest()[:40])
+        # unique per user across editions (a source system may number check-ins from 1 each edition)
+        client_id = f"import:{context.edition.id}:" + (
+            ref if ref and len(ref) <= 40 else
+            hashlib.sha256((ref or f"{moment[0]}|{moment[1].isoformat()}").encode()).hexdigest()[:40])
         values.append({"organizer_id": context.organizer_id, "edition_id": context.edition.id,
                        "user_id": context.user_id, "registration_id": v["registration_id"], "kind": "checkin",
                        "client_scan_id": client_id[:64], "raw_code": "import", "gate": v.get("gate"),

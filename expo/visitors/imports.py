@@ -112,6 +112,7 @@ def match_persons(context, rows, write: bool, *, ref_field: str = "external_ref"
     if write:  # earlier batches are in the database (the lookup finds them): memory stays flat
         memory.clear()
     by_ref, by_email, by_phone = (memory.setdefault(n, {}) for n in ("ref", "email", "phone"))
+    claims = memory.setdefault("claims", {})  # reference -> matched person a row of the file gives it
     keyed = []
     for row in rows:
         values = row.values
@@ -156,6 +157,7 @@ def match_persons(context, rows, write: bool, *, ref_field: str = "external_ref"
     for person in found.values():
         emails_of.setdefault(person.merged_into_id or person.id, person.email_key)
 
+    with_ref = set(db_ref.values())  # persons of the database that have a reference
     new_rows, fills = [], []
     placeholder = memory.setdefault("next", -1)
     for row, ref, email_key, pkey in keyed:
@@ -163,7 +165,14 @@ def match_persons(context, rows, write: bool, *, ref_field: str = "external_ref"
         ref_target = by_ref.get(ref) or db_ref.get(ref) if ref else None
         email_target = (by_email.get(email_key) or db_email.get(email_key)) if email_key else None
         conflict = False  # ambiguous in a way no new record can settle (its reference or email is taken)
-        if ref_target is not None:
+        claimed = claims.get(ref) if ref and ref_target is None else None
+        if claimed is not None and email_target != claimed and not email_key:
+            ref_target = claimed  # a matched person of an earlier row takes this reference
+        if claimed is not None and email_target != claimed and email_key:
+            # an earlier row gives this reference to another person
+            row.status, row.reason = "ambiguous", _("This reference is used twice in the file.")
+            conflict = True
+        elif ref_target is not None:
             target, note = ref_target, "external_ref"
             if email_target is not None and email_target != ref_target:
                 row.status, row.reason = "ambiguous", _("The reference and the email belong to two different persons.")
@@ -187,6 +196,8 @@ def match_persons(context, rows, write: bool, *, ref_field: str = "external_ref"
             row.status, row.subject_id = "matched", target
             if target in known:
                 fills.append((row, target, ref, email_key, pkey))
+                if ref and ref not in db_ref and ref not in by_ref and target not in with_ref:
+                    claims.setdefault(ref, target)  # _fill_blanks gives it this reference
             continue
         if row.status != "ambiguous":
             row.status = "new"
@@ -231,15 +242,16 @@ def match_persons(context, rows, write: bool, *, ref_field: str = "external_ref"
         for key, value in by_phone.items():
             if any(v in real for v in value):
                 by_phone[key] = {real.get(v, v) for v in value}
-    _fill_blanks(context, fills, found)
+    _fill_blanks(context, fills, found, by_ref)
 
 
-def _fill_blanks(context, fills, found) -> None:
+def _fill_blanks(context, fills, found, batch_refs=()) -> None:
     """A matched person keeps what it has; blank fields take the row's values (one UPDATE per changed person)."""
     current = {}
     for person in found.values():
         current.setdefault(person.merged_into_id or person.id, person)
-    taken_refs = {p.external_ref for p in found.values() if p.external_ref}
+    # references of the database and of the file's new persons: a reference is given to one person only
+    taken_refs = {p.external_ref for p in found.values() if p.external_ref} | set(batch_refs)
     now = utcnow()
     for row, target, ref, email_key, pkey in fills:
         person = current.get(target)
@@ -322,11 +334,17 @@ def process_registrations(context, rows, write: bool) -> None:
             row.status, row.reason = "ambiguous", _("The registration reference belongs to another person's registration.")
             row.written = False
             continue
+        if reg is None and by_person is not None and ref and ref in seen_refs and not by_person.external_ref:
+            # the row's visitor is registered without a reference that a new registration of the file took
+            row.status, row.reason = "ambiguous", _("This reference is used twice in the file.")
+            row.written = False
+            continue
         reg = reg or by_person
         if reg is not None or (ref and ref in seen_refs) or row.subject_id in seen_persons:
             if row.status == "new":
                 row.status = "matched"
-            if reg is not None and ref and not reg.external_ref and ref not in existing_by_ref:
+            if reg is not None and ref and not reg.external_ref and ref not in existing_by_ref \
+                    and ref not in seen_refs:
                 ref_fills.append((reg.id, ref))
                 existing_by_ref[ref] = reg
                 row.written = True

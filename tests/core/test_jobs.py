@@ -137,3 +137,17 @@ def test_an_edition_kind_needs_an_edition(make, client):
     login(client, owner)
     response = _upload(client, kind="registrations")
     assert response.status_code == 200 and "goes into an edition" in response.get_data(as_text=True)
+
+
+def test_the_error_report_neutralises_the_uploaded_header(make, tmp_path):
+    from ..visitors.test_imports import run, write
+
+    org = make.organizer()
+    path = write(tmp_path, "姓名,邮箱,=HYPERLINK(\"http://x\")\n,a@example.cn,1\n")
+    report = run(org, path)
+    assert report.counts["bad"] == 1
+    import csv
+
+    with open(path.with_suffix(".errors.csv"), encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert header[-1] == "'=HYPERLINK(\"http://x\")"

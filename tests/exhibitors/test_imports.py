@@ -94,3 +94,50 @@ def test_a_past_edition_imports_exhibitors_registrations_leads_checkins_and_reru
         again = run(org, path, kind=kind, edition=edition, user=owner)
         assert again.counts["written"] == 0 and again.counts["new"] == 0, kind
     assert {m: count(m) for m in (Company, Exhibitor, Lead, Scan)} == counts
+
+
+def test_a_participation_reference_twice_in_the_file_is_reported_not_a_crash(make, tmp_path):
+    org = make.organizer()
+    edition = make.edition(org)
+    text = "展商编号,公司名称\nEX-9,Alpha\nEX-9,Beta\nEX-10,Gamma\n"
+    dry = run(org, write(tmp_path, text, name="ex.csv"), kind="exhibitors", edition=edition, write_=False)
+    assert (dry.counts["new"], dry.counts["bad"]) == (2, 1)
+    report = run(org, write(tmp_path, text, name="ex.csv"), kind="exhibitors", edition=edition)
+    assert (report.counts["new"], report.counts["bad"]) == (2, 1)
+    assert "used twice" in report.samples["bad"][0]["reason"] and report.samples["bad"][0]["line"] == 3
+    alpha = db.session.scalar(select(Exhibitor).where(Exhibitor.external_ref == "EX-9"))
+    assert alpha.company.name == "Alpha" and count(Exhibitor) == 2
+
+
+def test_a_lead_reference_twice_in_the_file_is_reported_not_a_crash(make, tmp_path):
+    org = make.organizer()
+    edition = make.edition(org)
+    run(org, write(tmp_path, "展商编号,公司名称\nEX-9,Alpha\n", name="ex.csv"), kind="exhibitors", edition=edition)
+    run(org, write(tmp_path, "报名编号,姓名,邮箱\nREG-1,A,a@example.cn\nREG-2,B,b@example.cn\n", name="regs.csv"),
+        kind="registrations", edition=edition)
+    text = "线索编号,展商编号,报名编号\nL-1,EX-9,REG-1\nL-1,EX-9,REG-2\n"
+    dry = run(org, write(tmp_path, text, name="leads.csv"), kind="leads", edition=edition, write_=False)
+    assert (dry.counts["new"], dry.counts["bad"]) == (1, 1)
+    report = run(org, write(tmp_path, text, name="leads.csv"), kind="leads", edition=edition)
+    assert (report.counts["new"], report.counts["bad"]) == (1, 1)
+    assert "used twice" in report.samples["bad"][0]["reason"]
+    assert count(Lead) == 1
+
+
+def test_check_in_references_are_per_edition(make, tmp_path):
+    """A source system numbering check-ins from 1 in every edition: the same reference in two editions."""
+    from datetime import timedelta
+
+    org = make.organizer()
+    owner = make.user("owner", org)
+    first = make.edition(org)
+    editions = [first, make.edition(org, show=first.show, starts_on=first.starts_on - timedelta(days=365))]
+    for n, edition in enumerate(editions):
+        run(org, write(tmp_path, "报名编号,姓名,邮箱\nR-1,A,a@example.cn\n", name=f"r{n}.csv"),
+            kind="registrations", edition=edition)
+        path = write(tmp_path, "签到编号,报名编号,签到时间\nCI-1,R-1,2024-03-19 09:12\n", name=f"c{n}.csv")
+        assert run(org, path, kind="checkins", edition=edition, user=owner).counts["new"] == 1
+        again = run(org, path, kind="checkins", edition=edition, user=owner)
+        assert again.counts["written"] == 0 and again.counts["matched"] == 1
+    assert count(Scan) == 2
+    assert all(len(s) <= 64 for s in db.session.scalars(select(Scan.client_scan_id)))

@@ -208,3 +208,47 @@ def test_imported_persons_and_companies_are_found_by_the_search_box(app, make, t
     for text in ("王伟", "wang wei", "wangwei", "Wei Wang"):
         assert any("王伟" in title for title in found(text, "persons")), text
     assert any("Acme" in title for title in found("acme furniture", "companies"))
+
+
+def test_a_reference_filled_on_a_matched_person_and_given_to_a_new_one_is_reported(make, tmp_path):
+    org = make.organizer()
+    run(org, write(tmp_path, "姓名,邮箱\nOld,old@example.cn\n", name="old.csv"))
+    text = "编号,姓名,邮箱\nR-1,Old,old@example.cn\nR-1,New,new@example.cn\n"
+    dry = run(org, write(tmp_path, text), write_=False)
+    assert (dry.counts["matched"], dry.counts["ambiguous"], dry.counts["new"]) == (1, 1, 0)
+    report = run(org, write(tmp_path, text), ambiguous="new")
+    assert (report.counts["matched"], report.counts["ambiguous"], report.counts["new"]) == (1, 1, 0)
+    assert "used twice" in report.samples["ambiguous"][0]["reason"]
+    assert db.session.scalar(select(Person.email).where(Person.external_ref == "R-1")) == "old@example.cn"
+    assert count(Person) == 1
+    # a later row of the same person without an email takes the reference's person, as a rerun would
+    again = run(org, write(tmp_path, "编号,姓名\nR-1,Old\n", name="again.csv"))
+    assert again.counts["matched"] == 1 and count(Person) == 1
+
+
+def test_a_registration_reference_filled_and_taken_by_a_new_registration_is_reported(make, tmp_path):
+    org = make.organizer()
+    edition = make.edition(org)
+    run(org, write(tmp_path, "姓名,邮箱\nA,a@example.cn\n", name="a.csv"), kind="registrations", edition=edition)
+    text = "报名编号,姓名,邮箱\nREG-1,B,b@example.cn\nREG-1,A,a@example.cn\n"
+    dry = run(org, write(tmp_path, text), kind="registrations", edition=edition, write_=False)
+    assert (dry.counts["new"], dry.counts["ambiguous"]) == (1, 1)
+    report = run(org, write(tmp_path, text), kind="registrations", edition=edition)
+    assert (report.counts["new"], report.counts["ambiguous"]) == (1, 1)
+    assert "used twice" in report.samples["ambiguous"][0]["reason"]
+    owner = db.session.scalar(select(Person.email).join(Registration, Registration.person_id == Person.id)
+                              .where(Registration.external_ref == "REG-1"))
+    assert owner == "b@example.cn" and count(Registration) == 2
+
+
+@pytest.mark.parametrize("cell", ["2025-03-18T09:30:00+08:00", "2025-03-18T01:30:00Z", "2025-03-18 09:30"])
+def test_date_times_with_and_without_a_zone_are_read_once(make, tmp_path, cell):
+    from datetime import datetime
+
+    org = make.organizer()
+    edition = make.edition(org, timezone="Asia/Shanghai")
+    text = f"报名编号,姓名,邮箱,报名时间\nR-1,A,a@example.cn,{cell}\n"
+    report = run(org, write(tmp_path, text), kind="registrations", edition=edition)
+    assert report.counts["new"] == 1, report.samples
+    created = db.session.scalar(select(Registration.created_at))
+    assert created.replace(tzinfo=None) == datetime(2025, 3, 18, 1, 30)
