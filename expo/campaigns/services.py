@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload
 
 from ..core import activity
 from ..core import services as core
-from ..core.db import utcnow
+from ..core.db import take_write_lock, utcnow
 from ..core.models import Edition
 from ..core.scoping import Scope, scoped
 from ..core.services import ServiceError, audit, move_status
@@ -154,6 +154,13 @@ def start(campaign: Campaign, *, actor_id: int | None = None, link_base: str | N
         resume(campaign, actor_id=actor_id)
         return campaign.recipient_count
     if campaign.status != "draft":
+        raise ServiceError(_l("This campaign is being sent or was sent already."))
+    # Claim the draft first, in one statement: of two "Send" clicks at once only one finds it a draft (the
+    # other waits for its commit, or on SQLite for the write lock, and is refused) and snapshots recipients.
+    take_write_lock(db.session)
+    claimed = db.session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status == "draft")
+                                 .values(status="sending").execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
         raise ServiceError(_l("This campaign is being sent or was sent already."))
     edition = db.session.get(Edition, campaign.edition_id)
     ids = segments.person_ids(edition, segment_of(campaign)).subquery()

@@ -20,12 +20,13 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased, joinedload
 
 from ..core import activity
+from ..core.db import take_write_lock
 from ..core.models import Edition
 from ..core.paging import Page
 from ..core.registry import registry
 from ..core.scoping import Scope, scoped
 from ..core.search import Query, Result, ResultGroup, company_key, prefix_range, preload_timeline
-from ..core.services import ServiceError, _audit_zone, audit  # _audit_zone: the organizer's zone
+from ..core.services import MAX_DB_INT, ServiceError, _audit_zone, audit  # _audit_zone: the organizer's zone
 from ..extensions import db
 from . import MANAGE_EXHIBITORS
 from .models import PARTICIPATING_STATUSES, WITHDRAWN_STATUSES, Company, DistinctCompanies, Exhibitor
@@ -176,8 +177,15 @@ def merge_companies(scope: Scope, keep_id: int, merge_id: int, *, actor_id: int 
     marked it lost or cancelled): that booking then stays with the merged company, as history, and the
     kept company's booking is the edition's. The audit entry names everything that moved, enough to undo
     the merge by hand."""
-    found = {c.id: c for c in db.session.scalars(scoped(Company, scope).where(Company.id.in_((keep_id, merge_id))))}
-    if keep_id == merge_id or len(found) != 2:
+    if keep_id == merge_id or not all(1 <= i <= MAX_DB_INT for i in (keep_id, merge_id)):
+        raise ServiceError(_l("No such pair of companies."))
+    # Both rows locked until the commit (SQLite: the write lock first), read as they are now: of two staff
+    # merging A into B and B into A at once, the second waits and then finds one of them merged already.
+    take_write_lock(db.session)
+    found = {c.id: c for c in db.session.scalars(
+        scoped(Company, scope).where(Company.id.in_((keep_id, merge_id))).order_by(Company.id)
+        .with_for_update().execution_options(populate_existing=True))}
+    if len(found) != 2:
         raise ServiceError(_l("No such pair of companies."))
     keep, merge = found[keep_id], found[merge_id]
     if keep.merged_into_id is not None or merge.merged_into_id is not None:
@@ -219,9 +227,11 @@ def merge_companies(scope: Scope, keep_id: int, merge_id: int, *, actor_id: int 
 
 def mark_distinct(scope: Scope, company_id: int, other_id: int, *, actor_id: int | None) -> None:
     """Staff say the two look-alikes are two companies: the pair leaves the review list for good (audited)."""
+    if company_id == other_id or not all(1 <= i <= MAX_DB_INT for i in (company_id, other_id)):
+        raise ServiceError(_l("No such pair of companies."))
     found = sorted(db.session.scalars(scoped(Company, scope).where(Company.id.in_((company_id, other_id)))),
                    key=lambda c: c.id)
-    if company_id == other_id or len(found) != 2:
+    if len(found) != 2:
         raise ServiceError(_l("No such pair of companies."))
     first, second = found
     if db.session.scalar(select(DistinctCompanies.id).where(DistinctCompanies.company_id == first.id,

@@ -7,7 +7,7 @@ from ..core.auth import current_scope, edition_scoped, require
 from ..core.forms import choices
 from ..core.paging import page_number, page_size
 from ..core.scoping import get_in_edition_or_404
-from ..core.services import ServiceError
+from ..core.services import MAX_DB_INT, ServiceError
 from ..core.templating import label
 from ..extensions import db
 from ..core.permissions import has_permission
@@ -95,6 +95,8 @@ def merge_companies():
         ids = [int(request.form[name]) for name in ("keep", "merge")]
     except (KeyError, ValueError):
         ids = None
+    if ids is not None and not all(1 <= i <= MAX_DB_INT for i in ids):
+        ids = None  # beyond any id column: no such company (the database would refuse the number)
     try:
         if ids is None:
             raise ServiceError(_("No such pair of companies."))
@@ -115,6 +117,8 @@ def distinct_companies():
         ids = [int(request.form[name]) for name in ("company", "other")]
     except (KeyError, ValueError):
         ids = None
+    if ids is not None and not all(1 <= i <= MAX_DB_INT for i in ids):
+        ids = None  # beyond any id column: no such company (the database would refuse the number)
     try:
         if ids is None:
             raise ServiceError(_("No such pair of companies."))

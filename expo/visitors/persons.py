@@ -168,6 +168,17 @@ def merge_persons(scope: Scope, keep_id: int, merge_id: int, *, actor_id: int | 
     meeting) moves to the kept person, blank fields of the kept person are filled in, and the merged row
     stays as an alias, so its email still finds the kept person and the audit trail keeps its subject.
     Refused while both are registered for one edition (a person has one registration per edition)."""
+    from ..core.db import take_write_lock
+    from ..core.services import MAX_DB_INT
+
+    if not all(1 <= i <= MAX_DB_INT for i in (keep_id, merge_id)):  # beyond any id column: the database refuses it
+        raise ServiceError(_l("No such pair of visitors."))
+    # Both rows locked until the commit (SQLite: the write lock first) and read as they are now: of two
+    # staff merging A into B and B into A at once, the second waits, then finds one of them merged already.
+    take_write_lock(db.session)
+    db.session.execute(select(Person).where(Person.organizer_id == scope.organizer_id,
+                                            Person.id.in_((keep_id, merge_id))).order_by(Person.id)
+                       .with_for_update().execution_options(populate_existing=True)).all()
     keep, merge = _pair_in_scope(scope, keep_id, merge_id)
     registrations = list(db.session.scalars(select(Registration).where(Registration.person_id == merge.id)
                                             .order_by(Registration.id)))

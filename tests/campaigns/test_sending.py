@@ -294,3 +294,67 @@ def test_campaign_texts_are_checked(fair):
     campaign = services.create_campaign(scope, fair.target, services.CampaignData(
         name="n\x00", segment=Segment(), subject_en="Hi\r\nBcc: x@example.com\x00", body_en="b"))
     assert campaign.subject_en == "Hi Bcc: x@example.com" and campaign.name == "n"
+
+
+def _status_moves(campaign_id):
+    from expo.core.models import AuditEntry
+
+    return db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "campaign.status", AuditEntry.object_id == campaign_id))
+
+
+def test_a_second_send_of_one_draft_is_refused_not_a_500(fair):
+    """The second "Send" click loaded the campaign while it was still a draft: the claim refuses it, nobody
+    is added twice (no UNIQUE(campaign_id, person_id) error) and nothing changes."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    campaign = draft(fair, office_chairs(fair))
+    campaign_id = campaign.id
+    assert start(campaign) == 2
+    moves, sent = _status_moves(campaign_id), len(mails())
+    stale = db.session.get(Campaign, campaign_id)
+    set_committed_value(stale, "status", "draft")  # as the other request read it before the first committed
+    with pytest.raises(ServiceError, match="being sent or was sent already"):
+        services.start(stale, actor_id=None)
+    db.session.rollback()
+    assert len(recipients(stale)) == 2 and len(mails()) == sent
+    assert _status_moves(campaign_id) == moves
+    assert db.session.get(Campaign, campaign_id).status == "sent"
+    with pytest.raises(ServiceError, match="being sent or was sent already"):  # and as the page shows it now
+        services.start(db.session.get(Campaign, campaign_id), actor_id=None)
+
+
+def test_two_sends_of_one_draft_at_the_same_moment_start_it_once(fair, app):
+    import threading
+
+    campaign_id = draft(fair, office_chairs(fair)).id
+    db.session.commit()
+    db.session.remove()
+    barrier = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def send():
+        with app.app_context():
+            try:
+                campaign = db.session.get(Campaign, campaign_id)
+                assert campaign.status == "draft"  # both loaded it as a draft
+                barrier.wait(timeout=10)
+                outcomes.append(services.start(campaign, actor_id=None))
+                db.session.commit()
+            except ServiceError:
+                db.session.rollback()
+                outcomes.append("refused")
+            except Exception as error:  # noqa: BLE001 - the test reports any failure of a racer
+                errors.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(outcomes, key=str) == [2, "refused"]
+    assert len(recipients(db.session.get(Campaign, campaign_id))) == 2
+    assert _status_moves(campaign_id) >= 1 and len(mails()) == 2

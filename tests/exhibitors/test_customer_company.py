@@ -151,3 +151,82 @@ def test_two_different_companies_leave_the_review_for_good(app, make):
     assert companies.duplicates_count(scope) == 0
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "company.distinct"))
     assert entry.object_id == min(keep_id, twin_id) and entry.details == {"other_company_id": max(keep_id, twin_id)}
+
+
+def test_company_merge_or_distinct_with_an_id_beyond_any_column_is_refused_cleanly(app, make):
+    """An id no INTEGER column holds (the database would fail on it) is no such company: a message, never a 500."""
+    t, scope, twin = _twins(make)
+    keep_id, twin_id = t.exhibitor.company_id, twin.id
+    db.session.commit()
+    browser = Browser(app, t.users["sales"])
+    for url, names in (("/org/company-duplicates/merge", ("keep", "merge")),
+                       ("/org/company-duplicates/distinct", ("company", "other"))):
+        for huge in ("99999999999999999999", str(2**31), str(2**63), "0", "-1"):
+            for data in ({names[0]: keep_id, names[1]: huge}, {names[0]: huge, names[1]: twin_id}):
+                response = browser.post(url, data=data)
+                assert response.status_code == 302, (url, data, response.status_code)
+                page = browser.get(response.headers["Location"]).get_data(as_text=True)
+                assert "No such pair of companies." in page
+    db.session.expire_all()
+    assert db.session.get(Company, twin_id).merged_into_id is None
+    assert db.session.get(Company, keep_id).merged_into_id is None
+    assert companies.duplicates_count(scope) == 1
+    with pytest.raises(ServiceError, match="No such pair"):
+        companies.merge_companies(scope, keep_id, 99999999999999999999, actor_id=None)
+    with pytest.raises(ServiceError, match="No such pair"):
+        companies.mark_distinct(scope, 2**31, keep_id, actor_id=None)
+
+
+def test_the_reverse_merge_of_a_merged_pair_is_refused(app, make):
+    """A into B, then B into A (the second staff member's page was older): refused, no cycle."""
+    t, scope, twin = _twins(make)
+    keep_id, twin_id = t.exhibitor.company_id, twin.id
+    db.session.commit()
+    companies.merge_companies(scope, keep_id, twin_id, actor_id=None)
+    db.session.commit()
+    with pytest.raises(ServiceError, match="already been merged"):
+        companies.merge_companies(scope, twin_id, keep_id, actor_id=None)
+    db.session.rollback()
+    response = Browser(app, t.users["sales"]).post("/org/company-duplicates/merge",
+                                                   data={"keep": twin_id, "merge": keep_id})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Company, keep_id).merged_into_id is None
+    assert db.session.get(Company, twin_id).merged_into_id == keep_id
+
+
+def test_simultaneous_opposite_merges_make_no_cycle(app, make):
+    """Two staff merge A into B and B into A at the same moment: one merge wins, the other is refused."""
+    import threading
+
+    t, scope, twin = _twins(make)
+    a, b = t.exhibitor.company_id, twin.id
+    db.session.commit()
+    db.session.remove()
+    barrier = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def merge(keep_id, merge_id):
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                companies.merge_companies(scope, keep_id, merge_id, actor_id=None)
+                db.session.commit()
+                outcomes.append("merged")
+            except ServiceError:
+                db.session.rollback()
+                outcomes.append("refused")
+            except Exception as error:  # noqa: BLE001 - the test reports any failure of a racer
+                errors.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=merge, args=pair) for pair in ((a, b), (b, a))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(outcomes) == ["merged", "refused"]
+    merged_into = {c.id: c.merged_into_id for c in db.session.scalars(select(Company).where(Company.id.in_((a, b))))}
+    assert sorted(merged_into.values(), key=lambda v: v is None) in ([a, None], [b, None])

@@ -197,3 +197,90 @@ def test_person_page_queries_do_not_grow_with_the_timeline(app, make, count_quer
     with count_queries() as many:
         browser.get(f"/org/persons/{person_id}")
     assert len(many) <= len(few), many.report()  # the staff a page names: one query, whoever they are
+
+
+def _two_persons(make):
+    t = make.tenant("A")
+    later = make.edition(t.organizer, show=t.show, name="Expo A next", starts_on=t.edition.starts_on.replace(
+        year=t.edition.starts_on.year + 1))
+    other = make.registration(later, name="王伟", email="wang.wei@example.cn").person
+    first = t.registration.person
+    db.session.commit()
+    return t, first.id, other.id
+
+
+def test_person_merge_or_distinct_with_an_id_beyond_any_column_is_refused_cleanly(app, make):
+    """An id no INTEGER column holds (the database would fail on it) is no such visitor: a message, never a 500."""
+    import pytest
+
+    from expo.core.services import ServiceError
+    from expo.visitors.models import DistinctPersons
+
+    t, first_id, other_id = _two_persons(make)
+    browser = Browser(app, t.users["owner"])
+    for url, names in (("/org/duplicates/merge", ("keep", "merge")), ("/org/duplicates/distinct", ("person", "other"))):
+        for huge in ("99999999999999999999", str(2**31), str(2**63), "0", "-1"):
+            for data in ({names[0]: first_id, names[1]: huge}, {names[0]: huge, names[1]: other_id}):
+                response = browser.post(url, data=data)
+                assert response.status_code == 302, (url, data, response.status_code)
+                page = browser.get(response.headers["Location"]).get_data(as_text=True)
+                assert "No such pair of visitors." in page
+    db.session.expire_all()
+    assert db.session.get(Person, first_id).merged_into_id is None
+    assert db.session.get(Person, other_id).merged_into_id is None
+    assert db.session.scalar(select(DistinctPersons.id)) is None
+    assert db.session.scalar(select(AuditEntry.id).where(
+        AuditEntry.action.in_(("person.merged", "person.distinct")))) is None
+    with pytest.raises(ServiceError, match="No such pair"):
+        visitors.merge_persons(Scope(t.organizer.id), first_id, 2**31, actor_id=None)
+
+
+def test_the_reverse_merge_of_merged_persons_is_refused(app, make):
+    """A into B, then B into A (the second staff member's page was older): refused, no cycle."""
+    t, first_id, other_id = _two_persons(make)
+    browser = Browser(app, t.users["owner"])
+    assert browser.post("/org/duplicates/merge", data={"keep": first_id, "merge": other_id}).status_code == 302
+    response = browser.post("/org/duplicates/merge", data={"keep": other_id, "merge": first_id})
+    assert response.status_code == 302
+    assert "One of them has already been merged." in browser.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Person, first_id).merged_into_id is None
+    assert db.session.get(Person, other_id).merged_into_id == first_id
+
+
+def test_simultaneous_opposite_person_merges_make_no_cycle(app, make):
+    """Two staff merge A into B and B into A at the same moment: one merge wins, the other is refused."""
+    import threading
+
+    from expo.core.services import ServiceError
+
+    t, a, b = _two_persons(make)
+    scope = Scope(t.organizer.id)
+    db.session.remove()
+    barrier = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def merge(keep_id, merge_id):
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                visitors.merge_persons(scope, keep_id, merge_id, actor_id=None)
+                db.session.commit()
+                outcomes.append("merged")
+            except ServiceError:
+                db.session.rollback()
+                outcomes.append("refused")
+            except Exception as error:  # noqa: BLE001 - the test reports any failure of a racer
+                errors.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=merge, args=pair) for pair in ((a, b), (b, a))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sorted(outcomes) == ["merged", "refused"]
+    merged_into = {p.id: p.merged_into_id for p in db.session.scalars(select(Person).where(Person.id.in_((a, b))))}
+    assert sorted(merged_into.values(), key=lambda v: v is None) in ([a, None], [b, None])
