@@ -217,7 +217,11 @@ def test_the_organizers_own_codes_admit_to_an_invitation_only_edition_without_an
     page_url = f"/org/editions/{t.edition.id}/invitations"
 
     login(client, t.users["sales"])
-    assert "Create code" not in client.get(page_url).get_data(as_text=True)
+    page = client.get(page_url).get_data(as_text=True)
+    assert "Create code" not in page
+    title = page[page.index("<title>"):page.index("</title>")]
+    assert "<" not in title[len("<title>"):] and "Invitations" in title  # the title is words, not the page
+    assert page.count('id="organizer-codes-title"') == 1
     assert client.post(page_url, data={"label": "VIP", "csrf_token": csrf_token(client, page_url)}).status_code == 403
     client.post("/logout", data={"csrf_token": csrf_token(client, page_url)})
 
