@@ -33,7 +33,7 @@ from sqlalchemy import select
 from ..extensions import db
 from . import jobs
 from .db import take_write_lock
-from .models import Edition, ImportMapping
+from .models import Edition, ImportMapping, Job
 from . import search
 from .registry import registry
 from .scoping import Scope
@@ -892,6 +892,11 @@ def queue(job, *, ambiguous: str, actor_id: int | None) -> None:
     """The user said "run": the job goes to the worker (after the caller's commit)."""
     if ambiguous not in AMBIGUOUS_CHOICES:
         raise ServiceError(_l("Choose what happens to ambiguous rows."), "ambiguous")
+    # A double click on "Run" sends two requests: the second must see the first's "queued", so the job's
+    # row is locked and read afresh before its stage is checked (SQLite: the write lock, taken first).
+    take_write_lock(db.session)
+    db.session.scalars(select(Job).where(Job.id == job.id).with_for_update()
+                       .execution_options(populate_existing=True)).one()
     if (job.params or {}).get("stage") not in ("mapping", "preview"):
         raise ServiceError(_l("This import has been started already."))
     set_params(job, stage="queued", ambiguous=ambiguous)

@@ -252,3 +252,28 @@ def test_date_times_with_and_without_a_zone_are_read_once(make, tmp_path, cell):
     assert report.counts["new"] == 1, report.samples
     created = db.session.scalar(select(Registration.created_at))
     assert created.replace(tzinfo=None) == datetime(2025, 3, 18, 1, 30)
+
+
+def test_a_second_run_of_the_same_import_is_refused_even_from_a_stale_page(make, tmp_path):
+    """A double click on "Run": the second request loaded the job before the first queued it. It must read
+    the job afresh (locked) and refuse, not queue the import a second time."""
+    import io
+    import json
+
+    from sqlalchemy import text
+
+    from expo.core.services import ServiceError
+
+    organizer = make.organizer()
+    user = make.user("owner", organizer)
+    job = imports.start_upload(Scope(organizer.id), "persons", "people.csv",
+                               io.BytesIO((HEADER + ROWS).encode()), user_id=user.id)
+    db.session.commit()
+    assert job.params["stage"] == "mapping"  # this request's view of the job, loaded before the other click
+    with db.engine.begin() as other:  # the first click, in its own transaction, queued the job meanwhile
+        other.execute(text("UPDATE jobs SET params = :params WHERE id = :id"),
+                      {"params": json.dumps({**job.params, "stage": "queued"}), "id": job.id})
+    with pytest.raises(ServiceError, match="started already"):
+        imports.queue(job, ambiguous="skip", actor_id=user.id)
+    db.session.rollback()
+    assert count(Person) == 0  # nothing was imported by the refused click
