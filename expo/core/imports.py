@@ -269,7 +269,14 @@ def _header(cells: list) -> list[str]:
         raise ImportFileError(_l("The file has more than %(n)d columns.", n=MAX_COLUMNS))
     if any(unstorable(h) for h in header):
         raise ImportFileError(_l("The column names hold characters no database can store (a NUL byte)."))
-    return [h or f"#{i + 1}" for i, h in enumerate(header)]
+    named, seen = [], set()
+    for i, h in enumerate(header):
+        h = h or f"#{i + 1}"
+        if h in seen:  # a repeated header name gets its position: each column is mapped on its own
+            h = f"{h} (#{i + 1})"
+        seen.add(h)
+        named.append(h)
+    return named
 
 
 def _open_csv(path: Path) -> Table:

@@ -277,3 +277,15 @@ def test_a_second_run_of_the_same_import_is_refused_even_from_a_stale_page(make,
         imports.queue(job, ambiguous="skip", actor_id=user.id)
     db.session.rollback()
     assert count(Person) == 0  # nothing was imported by the refused click
+
+
+def test_a_repeated_header_name_is_two_columns_and_only_the_first_is_guessed(make, tmp_path):
+    path = write(tmp_path, "姓名,邮箱,邮箱\n王伟,wang.wei@example.cn,other@example.cn\n")
+    table = imports.open_table(path)
+    table.close()
+    assert table.header == ["姓名", "邮箱", "邮箱 (#3)"]
+    mapping = imports.guess_mapping(imports.kind("persons"), table.header)
+    assert mapping.get("邮箱") == "email" and not mapping.get("邮箱 (#3)")
+    report = run(make.organizer(), path)
+    assert report.counts["errors"] == 0
+    assert db.session.scalar(select(Person.email)) == "wang.wei@example.cn"
