@@ -150,7 +150,12 @@ def register(edition: Edition, data: RegistrationData, *, actor_id: int | None =
         _insert_new(person)
     elif (existing := db.session.scalar(select(Registration).where(Registration.edition_id == edition.id,
                                                                    Registration.person_id == person.id))):
-        raise AlreadyRegistered(existing)
+        if existing.status != "cancelled" or data.source not in policy.PUBLIC_SOURCES:
+            raise AlreadyRegistered(existing)
+        # A visitor who cancelled and fills in the form again registers again: the same registration comes
+        # back with what they typed now, through the edition's policy (capacity, approval), and is mailed.
+        return _register_again(existing, data, code, category_rule, actor_id=actor_id,
+                               send_confirmation=send_confirmation, public_url=public_url)
     else:
         _fill_blank_person_fields(person, data)  # blanks only; written by the unit of work at the commit
     interests = interest_categories(edition, data.interest_ids or [])
@@ -181,6 +186,41 @@ def register(edition: Edition, data: RegistrationData, *, actor_id: int | None =
         tasks.send_confirmation.delay(registration.id, public_url)
     elif send_confirmation:
         policy.after_register(registration, public_url=public_url)  # waitlisted or pending: told so by mail
+    return registration
+
+
+def _register_again(registration: Registration, data: RegistrationData, code, category_rule, *,
+                    actor_id: int | None, send_confirmation: bool, public_url: str | None) -> Registration:
+    """A cancelled registration taken up again from the form (``register``): the new answers, category and
+    consent replace the old; its status is decided as for a new one; the badge keeps its number."""
+    edition = registration.edition
+    registration.category = data.category
+    registration.category_set_by = "rule" if category_rule is not None else "visitor"
+    registration.category_rule_id = category_rule.id if category_rule is not None else None
+    registration.answers = data.answers
+    for key, value in privacy.consent_fields(edition, data.share_with_exhibitors).items():
+        setattr(registration, key, value)
+    registration.locale = data.locale
+    registration.name_as_given, registration.company_as_given = data.name.strip(), data.company.strip()
+    registration.job_title_as_given, registration.phone_as_given = data.job_title.strip(), data.phone.strip()
+    registration.invited_by_exhibitor_id = data.invited_by_exhibitor_id or registration.invited_by_exhibitor_id
+    registration.invitation_code_id = code.id if code is not None else registration.invitation_code_id
+    registration.interests = interest_categories(edition, data.interest_ids or [])
+    _fill_blank_person_fields(registration.person, data)
+    status = policy.decide_status(edition, data.category, data.source)
+    # Not a staff move (staff reinstate a cancelled registration as confirmed only): the form decides it as for
+    # a new registration — confirmed, pending or waitlisted —, audited like every change of status.
+    audit("registration.status", organizer_id=edition.organizer_id, user_id=actor_id, obj=registration,
+          details={"from": "cancelled", "to": status, "registered_again": True})
+    registration.status = status
+    registration.status_reason = ""
+    registration_activity("registration.created", registration, actor_id=actor_id, source=data.source,
+                          category=registration.category, machine="registration_status", to=status)
+    db.session.flush()
+    if send_confirmation and registration.person.email and status == "confirmed":
+        tasks.send_confirmation.delay(registration.id, public_url)
+    elif send_confirmation:
+        policy.after_register(registration, public_url=public_url)
     return registration
 
 

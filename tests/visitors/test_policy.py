@@ -449,3 +449,43 @@ def test_a_visitors_edit_keeps_their_answers_to_questions_no_longer_asked(make):
     db.session.expire_all()
     assert registration.answers == {"retired": {"v": 1, "value": "answered in spring"}}
     assert registration.company_as_given == "New Co"
+
+
+def test_a_visitor_who_cancelled_registers_again_through_the_form_and_is_mailed(make, client):
+    """Before: the form said "check your inbox" and nothing came (a cancelled registration gets no link)."""
+    edition = make.edition()
+    _setup(edition, buyer=(1, False))
+    first = _register(make, edition, 1)
+    db.session.commit()
+    visitor_services.cancel_registration(first)
+    taker = _register(make, edition, 2)  # the freed place is taken meanwhile
+    db.session.commit()
+    assert (first.status, taker.status) == ("cancelled", "confirmed")
+    sent_before = len(_mails("v1@example.com"))
+
+    response = _post(client, edition, _form(name="Visitor One", email="V1@example.com", company="New Co"))
+    assert response.status_code in (200, 302)
+    again = _registrations(edition)[0]
+    assert again.id == first.id and again.status == "waitlisted"  # the category is full now: the waiting list
+    assert again.company_as_given == "New Co" and again.name_as_given == "Visitor One"
+    mails = _mails("v1@example.com")
+    assert len(mails) == sent_before + 1 and "waiting list" in mails[-1].subject.lower()
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(
+        AuditEntry.action == "registration.status", AuditEntry.object_id == first.id,
+        AuditEntry.details["registered_again"].as_boolean().is_(True))) == 1
+
+    # once more while registered (waitlisted): nothing changes, no new registration
+    _post(client, edition, _form(name="Visitor One", email="v1@example.com"))
+    assert [r.id for r in _registrations(edition)] == [first.id, taker.id]
+
+
+def test_a_cancelled_visitor_with_a_free_place_is_confirmed_and_gets_the_badge(make, client):
+    edition = make.edition()
+    first = _register(make, edition, 1)
+    db.session.commit()
+    visitor_services.cancel_registration(first)
+    db.session.commit()
+    _post(client, edition, _form(email="v1@example.com"))
+    db.session.expire_all()
+    assert first.status == "confirmed"
+    assert _mails("v1@example.com")[-1].attachments  # the confirmation with the badge
