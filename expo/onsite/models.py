@@ -27,6 +27,12 @@ SCAN_REASON = Machine("scan_reason", [
     State("revoked", _l("Revoked badge"), "danger", "slash-circle"),
     State("not_admitted", _l("Registration not confirmed"), "warning", "hourglass-split"),
     State("exhibitor_not_taking_part", _l("Your company does not take part in this edition"), "danger", "shop"),
+    # At a gate of a zone (expo.onsite.zones.gate_decision): the badge is good, the zone's rules refuse it.
+    State("zone_category_not_allowed", _l("Not allowed in this zone (visitor category)"), "danger", "sign-stop"),
+    State("zone_closed_today", _l("Not admitted to this zone today"), "danger", "calendar-x"),
+    State("reentry_not_allowed", _l("No re-entry after leaving"), "danger", "box-arrow-right"),
+    State("wrong_direction", _l("Wrong direction for this gate"), "warning", "sign-turn-right"),
+    State("unknown_gate", _l("Unknown gate: choose one of the show's gates"), "warning", "signpost-split"),
 ])
 SCAN_KINDS = SCAN_KIND.codes
 SCAN_RESULTS = SCAN_RESULT.codes
@@ -48,6 +54,8 @@ class Scan(db.Model):
         Index("uq_scans_registration_id_admitted_on", "registration_id", "admitted_on", unique=True,
               sqlite_where=text("admitted_on IS NOT NULL"), postgresql_where=text("admitted_on IS NOT NULL")),
         CheckConstraint("admitted_on IS NULL OR (kind = 'checkin' AND result = 'ok')", name="admission_is_ok_checkin"),
+        CheckConstraint("direction IS NULL OR direction IN ('in', 'out')", name="valid_direction"),
+        Index("ix_scans_zone_id_scanned_at", "zone_id", "scanned_at"),  # who is inside a zone (occupancy)
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
@@ -66,3 +74,12 @@ class Scan(db.Model):
     reason: Mapped[str | None] = mapped_column(String(40))
     external_ref: Mapped[str | None] = mapped_column(String(100))  # the source system's id (imports)
     admitted_on: Mapped[date | None] = mapped_column(Date)  # an admitted check-in: its show day (edition's zone)
+    # A check-in at a gate of a zone (expo.onsite.zones): which zone, and "in" or "out"; None elsewhere.
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"))
+    direction: Mapped[str | None] = mapped_column(String(3))
+
+
+# The badge print queue (walk-up kiosk and desk) has its own file; its table registers with the models.
+from . import print_models  # noqa: E402,F401
+# Gates and zones (expo.onsite.zones) too.
+from . import zone_models  # noqa: E402,F401
