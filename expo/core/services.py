@@ -65,6 +65,16 @@ class ServiceError(ValueError):
 MAX_DB_INT = 2**31 - 1  # the largest id an INTEGER column holds on every database
 
 
+def parse_id(text) -> int | None:
+    """A positive database id from untrusted text (query string, form field), or None. Only ASCII digits
+    ("²".isdigit() is True but int("²") fails), at most 10 of them (int() refuses more than 4300), and no
+    larger than an INTEGER column holds."""
+    if not isinstance(text, str) or not (text.isascii() and text.isdecimal()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_DB_INT else None
+
+
 def unstorable(text: str) -> bool:
     """Text no database column can hold: a NUL byte (PostgreSQL refuses it) or a lone surrogate (not
     valid Unicode: it cannot be encoded)."""
