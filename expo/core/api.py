@@ -1,8 +1,10 @@
 """JSON API blueprints for every module: token authentication, CSRF for the app's own pages, JSON errors.
 
 A module's ``api.py`` makes its blueprint with ``api_blueprint(...)`` and reads the caller from
-``g.api_user``. Callers authenticate with ``Authorization: Bearer <personal API token>``; pages of the
-app itself may call with their session cookie and the CSRF token in ``X-CSRFToken``.
+``g.api_user`` (a User; for a blueprint made with ``token_user``, what that function returns — the scan
+API's ``onsite.services.ApiCaller`` answers like a User). Callers authenticate with ``Authorization: Bearer
+<personal API token>``; pages of the app itself may call with their session cookie and the CSRF token in
+``X-CSRFToken``.
 """
 from __future__ import annotations
 
@@ -21,12 +23,15 @@ def api_error(status: int, message: str, **extra):
     return jsonify({"error": message, **extra}), status
 
 
-def api_blueprint(name: str, import_name: str, *, user_options=()) -> Blueprint:
+def api_blueprint(name: str, import_name: str, *, user_options=(), token_user=None) -> Blueprint:
     """A blueprint under /api/v1 whose every request is authenticated before the view runs.
 
     ``user_options``: loader options (relative to ``ApiToken.user``) for what the module's views need
-    of the user, fetched with the token in the same query.
+    of the user, fetched with the token in the same query. ``token_user``: instead, a function of the
+    clear token returning the caller (or None) — a hot path's own look-up (onsite.services.caller_for_token:
+    plain values in one Core statement); it must refuse revoked tokens and inactive users the same way.
     """
+    lookup = token_user or (lambda clear: services.user_for_token(clear, *user_options))
     bp = Blueprint(name, import_name, url_prefix=API_PREFIX)
     csrf.exempt(bp)  # bearer tokens are not sent by browsers on their own; session callers are checked below
 
@@ -35,8 +40,7 @@ def api_blueprint(name: str, import_name: str, *, user_options=()) -> Blueprint:
         header = request.headers.get("Authorization", "")
         if header:
             scheme, _sep, token = header.partition(" ")
-            user = (services.user_for_token(token.strip(), *user_options)
-                    if scheme.lower() == "bearer" and token.strip() else None)
+            user = lookup(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
             if user is None:
                 return api_error(401, _("Missing or invalid API token."))
             g.api_user = user

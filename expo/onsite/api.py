@@ -1,24 +1,20 @@
 """The JSON scan API, used by the scanner and check-in pages and by scanner apps (authentication: core.api)."""
 from flask import g, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import joinedload
 
 from ..core.api import API_PREFIX, api_blueprint
 from ..core.api import api_error as _error
-from ..core.db import take_write_lock
-from ..core.models import User
 from ..core.openapi import error_responses, schema_ref
 from ..core.services import MAX_DB_INT, ServiceError
-from ..exhibitors.models import Exhibitor
-from ..extensions import db
+from ..extensions import db, limiter
 from ..visitors.models import VISITOR_CATEGORIES
 from . import services
 from .models import REFUSAL_REASONS, SCAN_KINDS, SCAN_RESULTS
 
-# What a scan needs of the token's user, loaded with the token in one query.
-bp = api_blueprint("api", __name__, user_options=[joinedload(User.exhibitor).joinedload(Exhibitor.edition),
-                                                           joinedload(User.exhibitor).joinedload(Exhibitor.company)])
+# What a scan needs of the token's user (exhibitor, company, edition and its key), as plain values in one
+# Core statement; a token is looked up on every request (revocation counts at once).
+bp = api_blueprint("api", __name__, token_user=services.caller_for_token)
+limiter.exempt(bp)  # no limit is set on these calls: the limiter need not look at every scan
 BATCH_LIMIT = 500
 
 
@@ -37,7 +33,8 @@ def _scan(item) -> dict:
         raise ServiceError(_("Each scan must be a JSON object."))
     outcome = services.record_scan(g.api_user, code=item.get("code"), kind=item.get("kind"),
                                    client_scan_id=item.get("client_scan_id"), scanned_at=item.get("scanned_at"),
-                                   gate=item.get("gate"), edition_id=item.get("edition_id"))
+                                   gate=item.get("gate"), edition_id=item.get("edition_id"),
+                                   direction=item.get("direction"))
     return outcome.as_dict()
 
 
@@ -68,21 +65,7 @@ def scan_batch():
         return _error(400, _("The body must be a JSON list of scans."))
     if len(items) > BATCH_LIMIT:
         return _error(400, _("At most %(n)d scans per batch.", n=BATCH_LIMIT))
-    take_write_lock(db.session)  # SQLite: the batch's writes wait their turn once, before the first savepoint
-    answers = []
-    for item in items:
-        try:
-            with db.session.begin_nested():  # each scan stands alone: a raced one is undone, not the batch
-                answers.append(_scan(item))
-        except services.ScanRace as race:
-            answers.append(services.replay_scan(g.api_user, race.client_scan_id).as_dict())
-        except services.ScanForbidden as error:
-            answers.append({"result": "error", "status": 403, "error": str(error)})
-        except ServiceError as error:
-            answers.append({"result": "error", "status": 400, "error": str(error), "field": error.field})
-        except DBAPIError:  # the database refused this item (its savepoint is undone): the others still count
-            answers.append({"result": "error", "status": 400, "error": _("This scan could not be stored.")})
-    return jsonify(answers)
+    return jsonify(services.record_scans(g.api_user, items))
 
 
 # --- the OpenAPI description of these two calls (the ``openapi`` hook; core.openapi assembles the document) ---
@@ -105,6 +88,9 @@ SCAN_REQUEST = {
         "gate": {"type": ["string", "null"], "description": "Where the scan happened (kept up to 60 characters)."},
         "edition_id": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_DB_INT, "description": (
             "`checkin` only: the edition at the gate (defaults to the organizer's live edition).")},
+        "direction": {"type": ["string", "null"], "enum": ["in", "out", None], "description": (
+            "`checkin` only: an entry (`in`) or an exit (`out`) at the gate; empty: the gate's own direction "
+            "(an entry at a gate for both ways). Exits are never an admission.")},
     },
 }
 
@@ -187,8 +173,10 @@ def openapi() -> dict:
                 "operationId": "scan_batch",
                 "tags": ["scans"],
                 "summary": "An offline upload: a list of scans, answered in the same order",
-                "description": (f"Up to {BATCH_LIMIT} scans. Each item is written on its own (a savepoint): an "
-                                "invalid item is answered in its place and the others are stored."),
+                "description": (f"Up to {BATCH_LIMIT} scans, each answered as if sent alone, in the order sent: "
+                                "an invalid item is answered in its place and the others are stored; a "
+                                "client_scan_id sent before (or twice in the batch) is stored once and answered "
+                                "with the stored result (`replayed`)."),
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "array", "maxItems": BATCH_LIMIT, "items": schema_ref("ScanRequest")}}}},
                 "responses": {

@@ -805,3 +805,258 @@ def test_staff_of_an_exhibitor_not_taking_part_capture_no_lead(client, make, boo
     assert count(Lead) == 0
     [scan] = all_scans()
     assert (scan.result, scan.reason, scan.registration_id) == ("refused", "exhibitor_not_taking_part", None)
+
+
+# --- issue 9: nothing about a token, a key or a badge is remembered between requests ------------------------
+
+def test_a_token_revoked_elsewhere_stops_working_at_once(client, make, booth):
+    """The token is looked up on every request: a revocation written by another process (here: a plain
+    UPDATE committed outside the app's services) counts from the next scan on."""
+    from expo.core.models import ApiToken
+
+    first, second = make.registration(booth.edition), make.registration(booth.edition)
+    db.session.commit()
+    assert lead_scan(client, booth.token, code_of(first)).json["result"] == "ok"
+    db.session.execute(ApiToken.__table__.update().values(revoked_at=utcnow()))
+    db.session.commit()
+
+    response = lead_scan(client, booth.token, code_of(second))
+
+    assert response.status_code == 401
+    assert count(Scan) == 1
+
+
+def test_a_user_deactivated_while_scanning_is_refused_at_once(client, make, booth):
+    first, second = make.registration(booth.edition), make.registration(booth.edition)
+    db.session.commit()
+    assert lead_scan(client, booth.token, code_of(first)).status_code == 200
+    booth.staff.active = False
+    db.session.commit()
+
+    assert lead_scan(client, booth.token, code_of(second)).status_code == 401
+    assert post(client, booth.token, [{"code": code_of(second), "kind": "lead", "client_scan_id": "x"}],
+                path=BATCH).status_code == 401
+
+
+@pytest.mark.parametrize("path", [SCANS, BATCH])
+def test_a_rotated_edition_key_is_honoured_at_once(client, make, booth, path):
+    """The key object is kept per process, keyed by the key's bytes read with every scan: after a rotation
+    old badges are forged ones and the new ones pass, from the next scan on."""
+    visitor, other = make.registration(booth.edition), make.registration(booth.edition)
+    db.session.commit()
+    old_code = code_of(visitor)
+    assert lead_scan(client, booth.token, old_code).json["result"] == "ok"  # the old key now in memory
+
+    booth.edition.signing_key, booth.edition.verify_key = badge_codes.generate_keypair()
+    db.session.commit()
+    new_code = code_of(other)
+
+    def scan(code):
+        body = {"code": code, "kind": "lead", "client_scan_id": new_scan_id()}
+        answer = post(client, booth.token, [body] if path == BATCH else body, path=path).json
+        return answer[0] if path == BATCH else answer
+
+    refused, accepted = scan(old_code), scan(new_code)
+    assert (refused["result"], refused["reason"]) == ("refused", "invalid_signature")
+    assert (accepted["result"], accepted["reason"]) == ("ok", None)
+
+
+@pytest.mark.parametrize("path", [SCANS, BATCH])
+def test_a_reissued_badge_is_honoured_at_once(client, make, booth, path):
+    visitor = make.registration(booth.edition)
+    db.session.commit()
+    old_code = code_of(visitor)
+    assert lead_scan(client, booth.token, old_code).json["result"] == "ok"
+
+    new_code = visitor_services.reissue_badge(visitor)
+    db.session.commit()
+
+    def scan(code):
+        body = {"code": code, "kind": "lead", "client_scan_id": new_scan_id()}
+        answer = post(client, booth.token, [body] if path == BATCH else body, path=path).json
+        return answer[0] if path == BATCH else answer
+
+    old, new = scan(old_code), scan(new_code)
+    assert (old["result"], old["reason"], old["visitor"]) == ("refused", "revoked", None)
+    assert (new["result"], new["reason"]) == ("duplicate", None)
+    assert db.session.scalars(select(Lead)).one().scan_count == 2
+
+
+def test_a_cancelled_registration_is_refused_at_once(client, make, gate):
+    edition, _staff, clear = gate
+    visitor = make.registration(edition)
+    db.session.commit()
+    code = code_of(visitor)
+    assert checkin(client, clear, edition, code, "2025-03-05T09:00:00+08:00").json["result"] == "ok"
+    visitor_services.cancel_registration(visitor)
+    db.session.commit()
+
+    answer = checkin(client, clear, edition, code, "2025-03-06T09:00:00+08:00").json
+
+    assert (answer["result"], answer["reason"]) == ("refused", "revoked")
+
+
+# --- issue 9: direction at the gate -------------------------------------------------------------------------
+
+def test_checkin_direction_out_is_an_exit_not_an_admission(client, make, gate):
+    edition, _staff, clear = gate
+    visitor = make.registration(edition)
+    db.session.commit()
+    code = code_of(visitor)
+
+    out = checkin(client, clear, edition, code, "2025-03-05T08:00:00+08:00", direction="out").json
+    entry = checkin(client, clear, edition, code, "2025-03-05T09:00:00+08:00", direction="in").json
+    again = checkin(client, clear, edition, code, "2025-03-05T10:00:00+08:00").json
+
+    assert [a["result"] for a in (out, entry, again)] == ["ok", "ok", "duplicate"]
+    scans = all_scans()
+    assert [(s.direction, s.admitted_on is not None) for s in scans] == [("out", False), ("in", True), ("in", False)]
+
+
+@pytest.mark.parametrize("direction", ["sideways", 1, ["in"]])
+def test_checkin_with_an_unknown_direction_is_400(client, make, gate, direction):
+    edition, _staff, clear = gate
+    visitor = make.registration(edition)
+    db.session.commit()
+
+    response = checkin(client, clear, edition, code_of(visitor), "2025-03-05T09:00:00+08:00", direction=direction)
+
+    assert response.status_code == 400
+    assert response.json["field"] == "direction"
+    assert count(Scan) == 0
+
+
+def test_lead_scan_with_a_direction_is_400(client, make, booth):
+    visitor = make.registration(booth.edition)
+    db.session.commit()
+
+    response = lead_scan(client, booth.token, code_of(visitor), direction="in")
+
+    assert response.status_code == 400
+    assert count(Scan) == 0
+
+
+# --- issue 9: the batch in bulk keeps every per-item guarantee ------------------------------------------------
+
+def test_batch_same_client_scan_id_twice_in_one_batch_is_stored_once(client, make, booth):
+    first, second = make.registration(booth.edition), make.registration(booth.edition)
+    db.session.commit()
+    items = [{"code": code_of(first), "kind": "lead", "client_scan_id": "same"},
+             {"code": code_of(second), "kind": "lead", "client_scan_id": "same"}]
+
+    answers = post(client, booth.token, items, path=BATCH).json
+
+    assert (answers[0]["replayed"], answers[1]["replayed"]) == (False, True)
+    assert {**answers[1], "replayed": False} == answers[0]
+    assert count(Scan) == 1 and count(Lead) == 1
+
+
+def test_batch_one_admission_per_day_even_at_two_gates_in_one_batch(client, make, gate):
+    edition, _staff, clear = gate
+    visitor, other = make.registration(edition), make.registration(edition)
+    db.session.commit()
+    code = code_of(visitor)
+    items = [{"code": code, "kind": "checkin", "client_scan_id": new_scan_id(), "edition_id": edition.id,
+              "gate": gate_name, "scanned_at": at}
+             for gate_name, at in (("North", "2025-03-05T09:00:00+08:00"), ("South", "2025-03-05T09:01:00+08:00"),
+                                   ("North", "2025-03-06T09:00:00+08:00"))]
+    items.append({"code": code_of(other), "kind": "checkin", "client_scan_id": new_scan_id(),
+                  "edition_id": edition.id, "gate": "South", "scanned_at": "2025-03-05T09:02:00+08:00"})
+
+    answers = post(client, clear, items, path=BATCH).json
+
+    assert [a["result"] for a in answers] == ["ok", "duplicate", "ok", "ok"]
+    assert answers[0]["visitor"]["name"] == visitor.person.name
+    admissions = [(s.registration_id, s.admitted_on) for s in all_scans() if s.admitted_on]
+    assert len(admissions) == 3 and len(set(admissions)) == 3
+    again = post(client, clear, [{**items[1], "client_scan_id": new_scan_id()}], path=BATCH).json
+    assert again[0]["result"] == "duplicate"  # admitted that day by an earlier batch
+
+
+def test_batch_every_refusal_reason_in_place(client, make, booth):
+    """A batch of every kind of badge answers each one as a single scan would, in order."""
+    other_edition = make.edition(organizer_of(booth.edition))
+    good, waitlisted, cancelled, reissued = (make.registration(booth.edition) for _ in range(4))
+    foreign = make.registration(other_edition)
+    db.session.flush()
+    waitlisted.status = "waitlisted"
+    old_reissued = code_of(reissued)
+    visitor_services.reissue_badge(reissued)
+    visitor_services.cancel_registration(cancelled)
+    forger_key, _public = badge_codes.generate_keypair()
+    db.session.commit()
+    codes = [code_of(good), "garbage!", code_of(foreign), badge_codes.sign_badge(forger_key, booth.edition.id,
+                                                                                  good.id, good.badge_serial),
+             badge_codes.sign_badge(booth.edition.signing_key, booth.edition.id, 987_654, 1), old_reissued,
+             code_of(cancelled), code_of(waitlisted), code_of(good)]
+    items = [{"code": code, "kind": "lead", "client_scan_id": f"r-{n}"} for n, code in enumerate(codes)]
+
+    answers = post(client, booth.token, items, path=BATCH).json
+
+    assert [(a["result"], a["reason"]) for a in answers] == [
+        ("ok", None), ("refused", "malformed"), ("refused", "other_edition"), ("refused", "invalid_signature"),
+        ("refused", "unknown_registration"), ("refused", "revoked"), ("refused", "revoked"),
+        ("refused", "not_admitted"), ("duplicate", None)]
+    assert all(a["visitor"] is None for a in answers[1:8])
+    assert [s.client_scan_id for s in all_scans()] == [item["client_scan_id"] for item in items]
+    assert db.session.scalars(select(Lead)).one().scan_count == 2
+
+
+def test_batch_answers_as_single_scans_would(app, make):
+    """The same mixed upload, once as a batch and once scan by scan by another device of another exhibitor:
+    the same results, reasons, visitors and lead counts."""
+    edition = make.edition()
+    booths = [Booth(make, edition), Booth(make, edition)]
+    visitors = [make.registration(edition, share=n % 3 != 0) for n in range(12)]
+    db.session.commit()
+    codes = [code_of(v) for v in visitors]
+    sequence = [codes[n % 7] for n in range(25)] + ["junk", codes[11], codes[0]]
+    client = app.test_client()
+
+    def item(n, code):
+        return {"code": code, "kind": "lead", "client_scan_id": f"s-{n}", "scanned_at": f"2025-03-05T10:{n:02d}:00Z"}
+
+    batch = post(client, booths[0].token, [item(n, code) for n, code in enumerate(sequence)], path=BATCH).json
+    single = [post(client, booths[1].token, item(n, code)).json for n, code in enumerate(sequence)]
+
+    def shape(answers):
+        return [(a["result"], a["reason"], a["visitor"], a["replayed"], a["scanned_at"]) for a in answers]
+
+    assert shape(batch) == shape(single)
+    counts = [sorted((lead.registration_id, lead.scan_count, lead.first_scanned_at, lead.last_scanned_at)
+                     for lead in db.session.scalars(select(Lead).where(Lead.exhibitor_id == b.exhibitor.id)))
+              for b in booths]
+    assert counts[0] == counts[1]
+
+
+def test_batch_of_an_exhibitor_not_taking_part_captures_no_lead(client, make, booth):
+    from expo.exhibitors import services as exhibitor_services
+
+    visitor = make.registration(booth.edition)
+    exhibitor_services.set_status(booth.exhibitor, "cancelled")
+    db.session.commit()
+
+    answers = post(client, booth.token, [{"code": code_of(visitor), "kind": "lead", "client_scan_id": "1"}],
+                   path=BATCH).json
+
+    assert (answers[0]["result"], answers[0]["reason"], answers[0]["visitor"]) == (
+        "refused", "exhibitor_not_taking_part", None)
+    assert count(Lead) == 0
+
+
+def test_batch_a_new_lead_is_audited_and_on_the_visitors_timeline_once(client, make, booth):
+    from expo.core.models import Activity, AuditEntry
+
+    visitor = make.registration(booth.edition)
+    db.session.commit()
+    items = [{"code": code_of(visitor), "kind": "lead", "client_scan_id": new_scan_id()} for _ in range(3)]
+
+    post(client, booth.token, items, path=BATCH)
+
+    lead = db.session.scalars(select(Lead)).one()
+    assert lead.scan_count == 3 and lead.captured_by_id == booth.staff.id
+    [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "lead.captured")).all()
+    assert (entry.object_id, entry.user_id) == (lead.id, booth.staff.id)
+    [timeline] = db.session.scalars(select(Activity).where(Activity.kind == "lead.captured")).all()
+    assert (timeline.subject_id, timeline.object_id) == (visitor.person_id, lead.id)
+    assert timeline.details["exhibitor"] == booth.exhibitor.company.name
