@@ -37,6 +37,12 @@ FILES: dict[str, list[tuple[str, str]]] = {
         ("dist/echarts.min.js", "echarts.min.js"),
         ("LICENSE", "LICENSE"),
     ],
+    # QR decoding for the camera on the scan pages (static/scanner.js): pure JavaScript, no WebAssembly, so it
+    # runs under the strict policy; the service worker (static/sw.js) keeps it for offline use.
+    "jsqr": [
+        ("dist/jsQR.js", "jsQR.js"),
+        ("LICENSE", "LICENSE"),
+    ],
 }
 
 

@@ -185,7 +185,8 @@ def test_form_pages_with_errors_have_no_inline_code(app, client, make, role):
 
 def test_static_files_and_badges_carry_a_policy(app, client, make):
     _tenants, (own, _other) = _build_world(make)
-    for url in ("/static/app.css", "/static/ui.js", f"/r/{own.ids['key']}/badge.png"):
+    for url in ("/static/app.css", "/static/ui.js", f"/r/{own.ids['key']}/badge.png", "/static/scanner.js",
+                "/static/vendor/jsqr/jsQR.js", "/sw.js", "/manifest.webmanifest"):  # the scanner app's shell too
         response = client.get(url)
         assert response.status_code == 200, url
         assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY, url

@@ -12,7 +12,7 @@ from ..core.models import Edition
 from ..core.registry import registry
 from ..core.services import ServiceError
 from ..extensions import db
-from . import CHECK_IN, SCAN_LEADS, services
+from . import CHECK_IN, SCAN_LEADS, pwa, services
 from .forms import ScanForm
 
 bp = edition_scoped(Blueprint("onsite", __name__))
@@ -38,7 +38,7 @@ def _scan_page(kind: str, template: str, edition: Edition, **context):
     form.client_scan_id.data = str(uuid.uuid4())
     machines = {name: machine for name, machine in registry.machines().items() if name in SCAN_MACHINES}
     return render_template(template, form=form, outcome=outcome, edition=edition, recent=services.recent_scans(current_user, edition, kind),
-                           kind=kind, machines=machines, **context)
+                           kind=kind, machines=machines, sw_url=pwa.register_url(), **context)
 
 
 @bp.route("/portal/scan", methods=["GET", "POST"])
