@@ -39,10 +39,14 @@ def load_user(token: str):
 PENDING_SIGN_IN = "sign_in"  # the session key of a sign-in waiting for its second step (core.views)
 
 
+# The views where an email and a password are typed (their POSTs count per account by the email typed).
+PASSWORD_STEPS = {"core.login", "kiosk.exit_kiosk"}
+
+
 def _account_key() -> str:
     """The account an attempt is for: the email typed at the password step; at the second step the pending
     sign-in's (never a field the client could add to pick another counter)."""
-    if request.endpoint == "core.login":
+    if request.endpoint in PASSWORD_STEPS:
         return normalize_email(request.form.get("email") or "")
     return (session.get(PENDING_SIGN_IN) or {}).get("email") or ""
 

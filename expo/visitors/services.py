@@ -29,7 +29,8 @@ from ..core.models import AuditEntry, Category, Edition
 from ..core.services import ServiceError, audit, move_status
 from ..extensions import db
 from . import invitations, policy, privacy, rules, tasks
-from .badges import badge_code
+from .badge_layouts import face_for, layouts_for  # noqa: F401  (the on-site print queue renders desk badges)
+from .badges import DEFAULT_FORMAT, FORMATS, badge_code, badges_pdf  # noqa: F401  (idem)
 from .imports import VISITOR_FIELDS, find_registrations  # noqa: F401  (the visitor of a lead or check-in import row)
 
 # The list and the identity rules live in their own files; callers import them from here.
