@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -89,7 +90,14 @@ def commit_per_request(app) -> None:
     @app.after_request
     def _commit(response):
         if response.status_code < 400:
-            db.session.commit()
+            try:
+                db.session.commit()
+            except (OperationalError, InterfaceError) as error:
+                # The database went away between the view and its commit: a 503 to send the same request again
+                # (as when it goes away earlier), not a 500. Retried scans are stored once (client_scan_id).
+                from .templating import _database_unavailable
+
+                return app.make_response(_database_unavailable(error))
         else:
             db.session.rollback()
         return response
