@@ -192,6 +192,10 @@ def _form_data(tenant: Tenant, twin) -> dict[str, dict]:
         "onsite.scanner": {"code": tenant.code, "client_scan_id": str(uuid.uuid4())},
         "onsite.checkin": {"code": tenant.code, "client_scan_id": str(uuid.uuid4()), "gate": "North"},
         "leads.lead": {"rating": "hot", "notes": "forged note"},
+        "leads.questions": {"kind": "yes_no", "label_en": "Forged question"},
+        "leads.move_question": lambda client: {"question_id": _lead_questions(tenant)[1], "direction": "up"},
+        "leads.question_active": lambda client: {"question_id": _lead_questions(tenant)[0], "active": "0"},
+        "leads.delete_question": lambda client: {"question_id": _lead_questions(tenant)[0]},
         "core.edition_consent": {"consent_text": "Forged consent, version two", "sharing_text": "Forged sharing"},
         "core.edition_retention": {"retention_months": "7"},
         "visitors.sharing": {"share": "no"},  # the visitor's signed page: withdraw sharing
@@ -224,7 +228,41 @@ def _form_data(tenant: Tenant, twin) -> dict[str, dict]:
                                "file": (_Rewinding("姓名,邮箱\nForged,forged@example.cn\n".encode()), "forged.csv")},
         "core.import_mapping": {"column-0": "name", "column-1": "email", "mapping_name": f"Forged mapping {n}"},
         "core.import_preview": {"ambiguous": "new"},
+        # gates and zones (expo.onsite.zones): a zone for buyers on the first show day; a gate into a zone; delete
+        "zones.setup": {"name_en": f"Forged zone {n}", "reentry": "free",
+                        "access-buyer": tenant.edition.starts_on.isoformat()},
+        "zones.save_gate": lambda client: {"code": "F1", "name": "Forged gate", "zone_id": str(_zone(tenant).id),
+                                           "direction": "in"},
+        "zones.delete": lambda client: {"zone_id": str(_zone(tenant).id)},
+        # the walk-up kiosk (expo.onsite.kiosk): a walk-up registers; the desk queues a badge; the queue marks it
+        "kiosk.run": {"name": "Forged Walkup", "email": f"walkup.{n}@example.com", "category": "buyer",
+                      "consent": "y", "request_key": uuid.uuid4().hex},
+        "kiosk.start": {"station": "Forged kiosk"},
+        "kiosk.exit_kiosk": {"email": tenant.users["owner"].email, "password": PASSWORD},
+        "kiosk.desk_print": {"registration_id": str(tenant.registration.id), "request_key": uuid.uuid4().hex},
+        "kiosk.queue_update": lambda client: {"job": str(_print_job(tenant)), "action": "printed"},
     }
+
+
+def _print_job(tenant) -> int:
+    """A badge of the tenant's visitor waiting in the print queue (for the queue's form)."""
+    from expo.onsite import kiosk
+
+    job = kiosk.desk_print(tenant.users["owner"], tenant.edition, str(tenant.registration.id),
+                           request_key=uuid.uuid4().hex).job
+    db.session.commit()
+    return job.id
+
+
+def _zone(tenant):
+    """A zone of the tenant's edition (for the gate form and the delete form)."""
+    from expo.core.scoping import Scope
+    from expo.onsite import zones
+
+    zone = zones.save_zone(Scope(tenant.organizer.id), tenant.edition, name_en="Hall", name_zh="展馆", capacity=None,
+                           access={"buyer": None}, reentry="free", admission=True, actor_id=None)
+    db.session.commit()
+    return zone
 
 
 class _Rewinding(io.BytesIO):
@@ -305,13 +343,27 @@ POST_FORMS = ("questions.questions", "questions.move_question", "questions.quest
               "exhibitors.merge_companies", "exhibitors.distinct_companies",
               "visitors.mail_sent",
               "onsite.scanner", "onsite.checkin", "leads.lead",
+              "leads.questions", "leads.move_question", "leads.question_active", "leads.delete_question",
               "core.edition_consent", "core.edition_retention", "visitors.sharing", "visitors.erase",
               "visitors.staff_erase",
               "campaigns.new_campaign", "campaigns.edit_campaign", "campaigns.campaign_status", "campaigns.unsubscribe",
               "registration.setup", "registration.decide", "registration.portal_invitations",
               "registration.portal_code_switch", "registration.manage", "registration.cancel",
               "registration.invitations_report", "registration.organizer_code_switch",
-              "core.imports_start", "core.import_mapping", "core.import_preview")
+              "core.imports_start", "core.import_mapping", "core.import_preview",
+              "zones.setup", "zones.save_gate", "zones.delete",
+              "kiosk.start", "kiosk.exit_kiosk", "kiosk.run", "kiosk.desk_print", "kiosk.queue_update")
+
+
+def _lead_questions(tenant) -> list[int]:
+    """Two qualifying questions of the tenant's exhibitor (for the walk's forms that move, switch or delete one)."""
+    from expo.leads import questions as lead_questions
+
+    admin = tenant.users["exhibitor_admin"]
+    made = [lead_questions.save_question(tenant.exhibitor, lead_questions.QuestionInput("yes_no", f"Question {n}"),
+                                         actor_id=admin.id).id for n in (1, 2)]
+    db.session.commit()
+    return made
 
 
 def _post_rules(app):
