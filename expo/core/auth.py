@@ -157,7 +157,9 @@ def init_request_guards(app) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if current_user.is_authenticated and not request.path.startswith("/static/"):
+        # An API call with a bearer token (g.api_user) needs no look at the session's user to know it is private.
+        if not request.path.startswith("/static/") and (g.get("api_user") is not None
+                                                         or current_user.is_authenticated):
             response.headers["Cache-Control"] = "private, no-store"
         if current_app.config.get("SECURE_COOKIES"):  # served over TLS (accounts): browsers keep to HTTPS
             response.headers.setdefault("Strict-Transport-Security",

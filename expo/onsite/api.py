@@ -15,6 +15,13 @@ from .models import REFUSAL_REASONS, SCAN_KINDS, SCAN_RESULTS
 # Core statement; a token is looked up on every request (revocation counts at once).
 bp = api_blueprint("api", __name__, token_user=services.caller_for_token)
 limiter.exempt(bp)  # no limit is set on these calls: the limiter need not look at every scan
+
+
+@limiter.request_filter
+def _scan_calls_unlimited() -> bool:
+    """The limiter's own exemption still resolves every limit it knows before it finds none; this filter tells
+    it at once, for the scan calls only (the hot path of every scanner)."""
+    return request.blueprint == bp.name
 BATCH_LIMIT = 500
 
 

@@ -1060,3 +1060,12 @@ def test_batch_a_new_lead_is_audited_and_on_the_visitors_timeline_once(client, m
     [timeline] = db.session.scalars(select(Activity).where(Activity.kind == "lead.captured")).all()
     assert (timeline.subject_id, timeline.object_id) == (visitor.person_id, lead.id)
     assert timeline.details["exhibitor"] == booth.exhibitor.company.name
+
+
+def test_scan_answers_with_a_token_are_private(client, make, booth):
+    """An answer carries the visitor's shared details: never kept by a shared cache, also when the caller
+    authenticates with a token and has no session (before: no Cache-Control at all on token calls)."""
+    registration = make.registration(booth.edition)
+    db.session.commit()
+    response = lead_scan(client, booth.token, code_of(registration))
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
