@@ -151,6 +151,11 @@
         if (!response.ok) { throw new Error("config " + response.status); }
         return response.json();
       }).then(function (bundle) {
+        if (bundle.user_id !== userId) {
+          // Someone else signed in on this device since this page was made: its queue is not theirs to send.
+          syncProblem = labels.sign_in_again;
+          throw new Error("another user");
+        }
         syncProblem = null;
         put("meta", { key: configKey, user: userId, bundle: bundle }).catch(function () {});
         return useConfig(bundle);
@@ -497,8 +502,12 @@
             return answerArrived(row, answer, true);
           });
         }
-        if (response.status >= 500 || response.status === 401 || response.status === 429) {
+        if (response.status >= 500 || response.status === 401 || response.status === 429 ||
+            (response.status === 400 && answer.code === "csrf")) {
+          // not about this scan: it stays queued (a stale CSRF token: a fresh one comes with the config,
+          // for the same user only)
           if (response.status === 401) { syncProblem = labels.sign_in_again; }
+          if (answer.code === "csrf") { loadConfig(); }
           throw new Error("server " + response.status);
         }
         // 400 / 403: this scan is not one the server takes (a bad field, no permission); it leaves the queue

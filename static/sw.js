@@ -47,7 +47,10 @@ function forgetPages() {
 // A scan page: the network's answer when there is one (kept for later), else the copy kept last time.
 function scanPage(request, path) {
   return fetch(request).then(function (response) {
-    var signedOut = response.redirected && new URL(response.url).pathname === "/login";
+    // A page load is answered "opaqueredirect" when the server redirects it (to the sign-in page, most often):
+    // whoever uses the device now is not the user whose page is kept, so nothing kept is served any more.
+    var signedOut = response.type === "opaqueredirect" ||
+      (response.redirected && new URL(response.url).pathname === "/login");
     if (signedOut || response.status === 401 || response.status === 403) {
       return forgetPages().then(function () { return response; });
     }

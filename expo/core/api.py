@@ -48,7 +48,8 @@ def api_blueprint(name: str, import_name: str, *, user_options=(), token_user=No
             try:
                 csrf.protect()
             except CSRFError:
-                return api_error(400, _("Missing or invalid CSRF token."))
+                # code "csrf": not about the request's data — the page needs a fresh token (or a new sign-in)
+                return api_error(400, _("Missing or invalid CSRF token."), code="csrf")
             g.api_user = current_user._get_current_object()
         else:
             return api_error(401, _("Missing or invalid API token."))

@@ -99,6 +99,9 @@ def _account_label(user) -> str:
 def _sign_in(user):
     session.pop(PENDING_SIGN_IN, None)
     session.pop(TOTP_ENROLMENT, None)
+    # A new CSRF token for every signed-in user: a page the previous user left open on a shared device (an
+    # offline scanner page with its queue) cannot send anything in the new user's name.
+    session.pop("csrf_token", None)
     services.start_session(user, lifetime=timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"]),
                            ip=client_ip(), user_agent=request.user_agent.string)
     login_user(user)
@@ -112,6 +115,7 @@ def logout():
     services.audit("user.logout", organizer_id=current_user.organizer_id, user_id=current_user.id, ip=client_ip())
     services.end_session(current_user.session_token)
     logout_user()
+    session.pop("csrf_token", None)  # the pages left open by this user stop being able to post
     return redirect(url_for("core.login"))
 
 

@@ -393,7 +393,14 @@ def parse_scanned_at(value) -> datetime:
         moment = moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     except (ValueError, OverflowError):  # OverflowError: year 1 east of UTC, year 9999 west of it
         raise ServiceError(_l("scanned_at must be an ISO 8601 string."), "scanned_at") from None
+    if not SCANNED_AT_RANGE[0] <= moment < SCANNED_AT_RANGE[1]:
+        # No show happens there, and a day near the calendar's ends cannot be taken to the edition's zone
+        # (the show day of an admission): year 9999 at UTC is next year in Shanghai.
+        raise ServiceError(_l("scanned_at is not a time a badge can have been scanned."), "scanned_at")
     return moment
+
+
+SCANNED_AT_RANGE = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(3000, 1, 1, tzinfo=timezone.utc))
 
 
 @dataclass

@@ -1069,3 +1069,27 @@ def test_scan_answers_with_a_token_are_private(client, make, booth):
     db.session.commit()
     response = lead_scan(client, booth.token, code_of(registration))
     assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_a_page_left_open_by_the_previous_user_cannot_send_in_the_next_users_name(client, make):
+    """A shared phone: A's scanner page (kept by the service worker, with A's queue and A's CSRF token) must not
+    upload A's scans with B's session cookie once A signed out and B signed in. Every sign-in and sign-out makes
+    a new CSRF token; the refusal says "csrf" so the page keeps its queue (and asks for a new sign-in)."""
+    first = Booth(make)
+    second = Booth(make, edition=first.edition)
+    visitor = make.registration(first.edition)
+    db.session.commit()
+    login(client, first.staff)
+    token_of_first = csrf_token(client, "/portal/scan")
+    assert client.post("/logout", data={"csrf_token": token_of_first}).status_code == 302
+    login(client, second.staff)
+
+    response = client.post(BATCH, json=[{"code": code_of(visitor), "kind": "lead", "client_scan_id": new_scan_id()}],
+                           headers={"X-CSRFToken": token_of_first})
+
+    assert response.status_code == 400 and response.json["code"] == "csrf"
+    assert count(Lead) == 0 and count(Scan) == 0
+    # B's own page works with B's token
+    own = client.post(BATCH, json=[{"code": code_of(visitor), "kind": "lead", "client_scan_id": new_scan_id()}],
+                      headers={"X-CSRFToken": csrf_token(client, "/portal/scan")})
+    assert own.status_code == 200 and db.session.scalar(select(Lead.exhibitor_id)) == second.exhibitor.id

@@ -27,6 +27,8 @@ BAD_FIELDS = [
     ("edition_id", -1),
     ("scanned_at", "0001-01-01T00:00:00+05:00"),
     ("scanned_at", "9999-12-31T23:59:59-05:00"),
+    ("scanned_at", "9999-12-31T23:00:00Z"),  # a valid UTC time whose day in Shanghai is past the calendar
+    ("scanned_at", "1999-12-31T23:59:59Z"),
 ]
 
 
