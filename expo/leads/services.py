@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from ..core import activity
-from ..core.db import utcnow
+from ..core.db import fast_execute, utcnow
 from ..core.models import Edition
 from ..core.paging import Page, paginate
 from ..core.permissions import has_permission
@@ -42,7 +42,7 @@ def capture_lead(exhibitor, registration, user, scanned_at: datetime, *, company
     company = company_name if company_name is not None else exhibitor.company.name
     if connection.dialect.name == "postgresql":
         naive = scanned_at.astimezone(timezone.utc).replace(tzinfo=None)
-        lead_id, scan_count = connection.execute(_CAPTURE, {
+        lead_id, scan_count = fast_execute(connection, _CAPTURE, {
             "organizer_id": exhibitor.organizer_id, "exhibitor_id": exhibitor.id, "registration_id": registration.id,
             "user_id": user.id, "edition_id": exhibitor.edition_id, "person_id": registration.person_id,
             "scanned_at": naive, "now": utcnow().replace(tzinfo=None),

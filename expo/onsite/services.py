@@ -36,7 +36,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from ..core import activity, badge_codes
 from ..core import services as core_services
-from ..core.db import take_write_lock, utcnow
+from ..core.db import fast_execute, take_write_lock, utcnow
 from ..core.models import EXHIBITOR_ROLES, Activity, ApiToken, AuditEntry, Edition, User
 from ..core.permissions import has_permission
 from ..core.scoping import Scope, scoped
@@ -273,15 +273,20 @@ def _run(stmt, params: dict):
     return db.session.connection().execute(stmt, params)
 
 
+def _fast(stmt, params: dict):
+    """A statement of the single-scan path, built once (a module constant): on the driver (core.db.fast_execute)."""
+    return fast_execute(db.session.connection(), stmt, params)
+
+
 def caller_for_token(clear: str) -> ApiCaller | None:
     """The active user a token belongs to, with what a scan needs of them, in one statement; None for an
     unknown or revoked token or a deactivated user. Read on every request: nothing to invalidate."""
-    row = _run(_BY_TOKEN, {"token_hash": core_services._token_digest(clear)}).first()
+    row = _fast(_BY_TOKEN, {"token_hash": core_services._token_digest(clear)}).first()
     if row is None:
         return None
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH:  # coarse on purpose
-        _run(_TOUCH_TOKEN, {"token_id": row.token_id, "now": now})
+        _fast(_TOUCH_TOKEN, {"token_id": row.token_id, "now": now})
     return ApiCaller(_caller_facts(row))
 
 
@@ -311,7 +316,7 @@ _OPEN_EDITION = (_edition_select(bindparam("organizer_id")).where(Edition.status
 def _open_edition(organizer_id: int, edition_id: int | None) -> EditionFacts | None:
     """The edition a check-in is for: the given one (the organizer's), else the one whose doors are open
     (live), else the one open for registration, nearest first (as ``current_edition``)."""
-    row = _run(_EDITION if edition_id is not None else _OPEN_EDITION,
+    row = _fast(_EDITION if edition_id is not None else _OPEN_EDITION,
                {"organizer_id": organizer_id, "edition_id": edition_id}).first()
     return _edition_facts(row) if row is not None else None
 
@@ -469,7 +474,7 @@ _LOOKUP = {False: _lookup_statement(False), True: _lookup_statement(True)}
 def _lookup(user_id: int, client_scan_id: str, registration_id: int | None, admitted_on: date | None):
     """One statement: the scan this user sent before with this client_scan_id (idempotency), the registration
     with its person, and (at a gate) whether it was admitted that day. Each part may be empty."""
-    return _run(_LOOKUP[admitted_on is not None], {
+    return _fast(_LOOKUP[admitted_on is not None], {
         "user_id": user_id, "client_scan_id": client_scan_id, "registration_id": registration_id or 0,
         "admitted_on": admitted_on}).one()
 
@@ -565,12 +570,12 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
                 registration, user, request.scanned_at, company_name=caller.company_name)
     else:
         _gate_decision(row, edition, request, registration, day, found.admitted_id is not None)
-    scan_id = connection.execute(_scan_insert(connection), row).scalar_one_or_none()
+    scan_id = fast_execute(connection, _scan_insert(connection), row).scalar_one_or_none()
     if scan_id is None and row["admitted_on"] and not _stored(caller.user_id, request.client_scan_id):
         # Another gate admitted this badge today a moment ago (the database keeps one admission per day):
         # this scan is a duplicate entry.
         row["result"], row["admitted_on"] = "duplicate", None
-        scan_id = connection.execute(_scan_insert(connection), row).scalar_one_or_none()
+        scan_id = fast_execute(connection, _scan_insert(connection), row).scalar_one_or_none()
     if scan_id is None:
         # The same client_scan_id arrived twice at once and the other request stored it first: what this
         # attempt wrote (a lead, a count) must go; the caller rolls back and answers with replay_scan().
@@ -618,7 +623,7 @@ def _checkin_activity(caller: CallerFacts, edition: EditionFacts, row: dict, reg
 
 def replay_scan(user, client_scan_id: str) -> ScanOutcome:
     """The stored answer to a scan this user sent before (after a ScanRace, for instance)."""
-    return _replayed(_run(_REPLAY, {"user_id": user.id, "client_scan_id": client_scan_id}).one())
+    return _replayed(_fast(_REPLAY, {"user_id": user.id, "client_scan_id": client_scan_id}).one())
 
 
 _STORED = (select(*SCAN_COLUMNS, *VIEW_COLUMNS).outerjoin(Registration, Registration.id == Scan.registration_id)
