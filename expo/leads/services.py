@@ -73,7 +73,8 @@ _CAPTURE = text(
     "WITH lead AS (INSERT INTO leads (organizer_id, exhibitor_id, registration_id, captured_by_id, notes, "
     "scan_count, first_scanned_at, last_scanned_at) VALUES (:organizer_id, :exhibitor_id, :registration_id, "
     ":user_id, '', 1, :scanned_at, :scanned_at) ON CONFLICT (exhibitor_id, registration_id) DO UPDATE SET "
-    "scan_count = leads.scan_count + 1, last_scanned_at = GREATEST(leads.last_scanned_at, excluded.last_scanned_at) "
+    "scan_count = leads.scan_count + 1, last_scanned_at = GREATEST(leads.last_scanned_at, excluded.last_scanned_at), "
+    "first_scanned_at = LEAST(leads.first_scanned_at, excluded.first_scanned_at) "
     "RETURNING id, scan_count), "
     "audit AS (INSERT INTO audit_entries (organizer_id, user_id, at, action, object_type, object_id, details) "
     "SELECT :organizer_id, :user_id, :now, 'lead.captured', 'leads', id, CAST(:audit AS JSON) FROM lead "
@@ -90,7 +91,7 @@ _upserts: dict[str, object] = {}
 def lead_upsert(connection):
     """``INSERT INTO leads … ON CONFLICT (exhibitor_id, registration_id) DO UPDATE``: a new lead, or its scans
     counted on the existing one (``scan_count`` + the inserted count, ``last_scanned_at`` the later of the
-    two; ``first_scanned_at`` and ``captured_by`` stay). RETURNING id, registration_id, scan_count: a lead
+    two, ``first_scanned_at`` the earlier — an offline queue arrives late; ``captured_by`` stays). RETURNING id, registration_id, scan_count: a lead
     just made has exactly the inserted count (an existing one had at least one scan). Built once per dialect;
     one row (parameters) or many (``.values([...])``, the batch upload; one row per registration)."""
     name = connection.dialect.name
@@ -101,7 +102,10 @@ def lead_upsert(connection):
             index_elements=[Lead.exhibitor_id, Lead.registration_id],
             set_={"scan_count": Lead.scan_count + ins.excluded.scan_count,
                   "last_scanned_at": case((ins.excluded.last_scanned_at > Lead.last_scanned_at,
-                                           ins.excluded.last_scanned_at), else_=Lead.last_scanned_at)},
+                                           ins.excluded.last_scanned_at), else_=Lead.last_scanned_at),
+                  # An offline device's queue arrives late: its earlier scan moves the first scan back.
+                  "first_scanned_at": case((ins.excluded.first_scanned_at < Lead.first_scanned_at,
+                                            ins.excluded.first_scanned_at), else_=Lead.first_scanned_at)},
         ).returning(Lead.id, Lead.registration_id, Lead.scan_count)
     return stmt
 

@@ -37,7 +37,7 @@ from ..core.db import insert_unless_exists, take_write_lock, utcnow
 from ..core.models import Edition
 from ..core.permissions import has_permission
 from ..core.scoping import Scope, scoped
-from ..core.services import MAX_DB_INT, ServiceError, audit, move_status, unstorable
+from ..core.services import ServiceError, audit, move_status, parse_id, unstorable
 from ..extensions import db
 from ..visitors import MANAGE_REGISTRATIONS
 from ..visitors import services as visitors
@@ -100,10 +100,10 @@ def check_request_key(key) -> str:
 
 def _check_id(value, field: str = "id") -> int:
     """A positive database id from a form or query value, else a ServiceError (never a failing query)."""
-    text = value if isinstance(value, str) else str(value) if isinstance(value, int) else ""
-    if not text.isdecimal() or len(text) > 10 or not 1 <= int(text) <= MAX_DB_INT:
+    number = parse_id(str(value) if isinstance(value, int) and not isinstance(value, bool) else value)
+    if number is None:
         raise ServiceError(_l("No such print job."), field)
-    return int(text)
+    return number
 
 
 def _check_edition(user, edition: Edition) -> None:

@@ -696,7 +696,8 @@ def record_scans(user, items: list) -> list[dict]:
 # The leads of a batch (PostgreSQL, ``_bulk``): one row per registration; a re-scan counts on the existing lead.
 _LEADS_TAIL = ("ON CONFLICT (exhibitor_id, registration_id) DO UPDATE SET scan_count = leads.scan_count + "
                "excluded.scan_count, last_scanned_at = CASE WHEN excluded.last_scanned_at > leads.last_scanned_at "
-               "THEN excluded.last_scanned_at ELSE leads.last_scanned_at END RETURNING id, registration_id, scan_count")
+               "THEN excluded.last_scanned_at ELSE leads.last_scanned_at END, first_scanned_at = LEAST("
+               "leads.first_scanned_at, excluded.first_scanned_at) RETURNING id, registration_id, scan_count")
 
 
 class _BatchRaced(Exception):

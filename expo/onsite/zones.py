@@ -45,7 +45,7 @@ from sqlalchemy.exc import IntegrityError
 from ..core.db import insert_unless_exists, utcnow
 from ..core.models import Edition
 from ..core.scoping import Scope, scoped
-from ..core.services import ServiceError, audit, unstorable
+from ..core.services import ServiceError, audit, parse_id, unstorable
 from ..extensions import db
 from ..visitors.models import VISITOR_CATEGORY
 from .models import Scan
@@ -361,7 +361,7 @@ def _id(value, field_name: str) -> int:
     if isinstance(value, bool):
         value = None
     if isinstance(value, str):
-        value = int(value.strip()) if is_number(value.strip()) else None
+        value = parse_id(value.strip())
     if not isinstance(value, int) or not 1 <= value <= 2**31 - 1:
         raise ServiceError(_l("No such zone or gate."), field_name)
     return value

@@ -155,16 +155,22 @@ def test_rescan_of_same_visitor_is_duplicate_and_updates_the_one_lead(client, ma
     assert [(s.result, s.lead_id) for s in all_scans()] == [("ok", lead.id), ("duplicate", lead.id)]
 
 
-def test_late_upload_of_an_older_scan_does_not_move_last_scanned_back(client, make, booth):
-    visitor = make.registration(booth.edition)
+def test_late_upload_of_an_older_scan_moves_the_first_scan_back_not_the_last(client, make, booth):
+    visitor, other = make.registration(booth.edition), make.registration(booth.edition)
     db.session.commit()
 
     lead_scan(client, booth.token, code_of(visitor), scanned_at="2025-03-05T11:00:00Z")
     lead_scan(client, booth.token, code_of(visitor), scanned_at="2025-03-05T09:00:00Z")  # offline, synced late
+    # The same through the batch upload (another statement on PostgreSQL).
+    batch = [{"code": code_of(other), "kind": "lead", "client_scan_id": new_scan_id(), "scanned_at": at}
+             for at in ("2025-03-05T11:00:00Z", "2025-03-05T09:00:00Z")]
+    for item in batch:
+        assert client.post(BATCH, json=[item], headers=bearer(booth.token)).status_code == 200
 
-    lead = db.session.scalars(select(Lead)).one()
-    assert lead.last_scanned_at == datetime(2025, 3, 5, 11, tzinfo=timezone.utc)
-    assert lead.scan_count == 2
+    for lead in db.session.scalars(select(Lead)):
+        assert lead.first_scanned_at == datetime(2025, 3, 5, 9, tzinfo=timezone.utc)
+        assert lead.last_scanned_at == datetime(2025, 3, 5, 11, tzinfo=timezone.utc)
+        assert lead.scan_count == 2
 
 
 def test_another_exhibitor_scanning_the_same_visitor_gets_its_own_lead(client, make, booth):
