@@ -325,5 +325,69 @@ def import_command(kind, file, edition_id, organizer_id, mapping, dry_run, ambig
         errors_path.unlink(missing_ok=True)
 
 
+# --- recommendations (lan) ---
+@main.command("recommendations")
+@click.argument("edition")
+@click.option("--side", type=click.Choice(["visitors", "exhibitors"]), default="visitors", show_default=True,
+              help="visitors: exhibitors to see per registration; exhibitors: visitors to invite per exhibitor.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("-n", "--top", "n", type=click.IntRange(1, 50), default=10, show_default=True, help="Per row.")
+@click.option("--lang", type=click.Choice(["en", "zh_CN"]), default="en", show_default=True,
+              help="Language of the reasons.")
+@click.option("--compute", is_flag=True, help="Compute the recommendations first (else: the stored ones).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file instead of standard output.")
+@with_appcontext
+def recommendations_command(edition, side, fmt, n, lang, compute, output):
+    """The stored recommendations of EDITION (its id or slug) with scores, signals and reasons, keyed by the
+    external references of imported rows (and the ids). Visitors by id, reference and category only."""
+    import json
+    import sys
+
+    from sqlalchemy import select
+
+    from .core.models import Edition
+    from .core.services import parse_id
+    from .core.tabular import csv_text
+    from .extensions import db
+    from .matchmaking import services as recommendations
+    from .matchmaking.models import FOR_EXHIBITOR, FOR_VISITOR
+
+    ident = parse_id(edition)  # ASCII digits only ("١" is no 1), no overflow on 20 digits
+    found = db.session.get(Edition, ident) if ident is not None else db.session.scalar(
+        select(Edition).where(Edition.slug == edition))
+    if found is None:
+        raise click.ClickException("No such edition.")
+    if compute:
+        recommendations.compute(found)
+        db.session.commit()
+    direction = FOR_VISITOR if side == "visitors" else FOR_EXHIBITOR
+    rows = recommendations.iter_export_rows(found, direction, n=n, locale=lang)  # streamed, a page at a time
+    out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    written = 0
+    try:
+        if fmt == "json":  # one JSON array, written row by row
+            out.write("[")
+            for row in rows:
+                out.write(("," if written else "") + "\n " + json.dumps(row, ensure_ascii=False))
+                written += 1
+            out.write("\n]\n")
+        else:
+            owner = ["registration_id", "registration_ref", "visitor_category"] if side == "visitors" else \
+                ["exhibitor_id", "exhibitor_ref", "company"]
+            other = ["exhibitor_id", "exhibitor_ref", "company"] if side == "visitors" else \
+                ["registration_id", "registration_ref", "visitor_category"]
+            out.write(csv_text([*owner, "rank", *other, "score", "signals", "reasons"], []))  # BOM + header
+            for r in rows:  # each line as csv_text writes it (quoting, formula cells neutralised)
+                out.write(csv_text([], [[*(r[c] for c in owner), r["rank"], *(r[c] for c in other), r["score"],
+                                         json.dumps(r["signals"]), " ".join(r["reasons"])]])[len("\ufeff\r\n"):])
+                written += 1
+    finally:
+        if output:
+            out.close()
+    if output:
+        click.echo(f"{written} rows written to {output}", err=True)
+
+
 if __name__ == "__main__":
     main()

@@ -63,6 +63,11 @@ ZONES = "->/org/editions/{edition_id}/zones"
 DESK = "->/org/editions/{edition_id}/desk"
 KIOSKRUN = "->/org/editions/{edition_id}/kiosk"  # kiosk mode not started without a kiosk name: back to set-up  # the walk-up kiosk's badge desk (expo.onsite.kiosk_views)
 PQUEUE = "->/org/editions/{edition_id}/print-queue"
+MATCH = "->/org/editions/{edition_id}/matchmaking"  # recommendations (lan)
+MEETINGS = "->/portal/meetings"  # meetings (hua)
+SLOTS = "->/portal/meeting-slots"
+VMEET = "->/r/{key}/meetings"
+EMEET = "->/org/editions/{edition_id}/meetings"
 
 # fmt: off
 #                                             anonymous   owner    manager  sales    onsite   analyst  exh.admin  booth_staff
@@ -229,11 +234,50 @@ EXPECTED = {
     ("zones.delete", "POST"):                  ("login",  ZONES,    ZONES,    "403",    "403",    "403",    "403",     "403"),
     ("zones.attendance", "GET"):               ("login",  "200",    "200",    "403",    "200",    "200",    "403",     "403"),
     ("zones.attendance_json", "GET"):          ("login",  "200",    "200",    "403",    "200",    "200",    "403",     "403"),
+    # --- meetings (hua: expo.matchmaking.meeting_views) ---
+    ("meetings.meetings", "GET"):              ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "200"),
+    ("meetings.today", "GET"):                 ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "200"),
+    ("meetings.answer", "POST"):               ("login",  "403",    "403",    "403",    "403",    "403",    MEETINGS,  MEETINGS),
+    ("meetings.move_meeting", "POST"):         ("login",  "403",    "403",    "403",    "403",    "403",    MEETINGS,  MEETINGS),
+    ("meetings.request_visitor", "POST"):      ("login",  "403",    "403",    "403",    "403",    "403",    MEETINGS,  MEETINGS),
+    ("meetings.exhibitor_calendar", "GET"):    ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "200"),
+    ("meetings.slots", "GET"):                 ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "403"),
+    ("meetings.slots", "POST"):                ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "403"),
+    ("meetings.delete_slot", "POST"):          ("login",  "403",    "403",    "403",    "403",    "403",    SLOTS,     "403"),
+    ("meetings.visitor_meetings", "GET"):      ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("meetings.visitor_request", "POST"):      (VMEET,    VMEET,    VMEET,    VMEET,    VMEET,    VMEET,    VMEET,     VMEET),
+    ("meetings.visitor_answer", "POST"):       (VMEET,    VMEET,    VMEET,    VMEET,    VMEET,    VMEET,    VMEET,     VMEET),
+    ("meetings.visitor_calendar", "GET"):      ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("meetings.visitor_move", "GET"):          (VMEET,    VMEET,    VMEET,    VMEET,    VMEET,    VMEET,    VMEET,     VMEET),
+    ("meetings.visitor_move", "POST"):         (VMEET,    VMEET,    VMEET,    VMEET,    VMEET,    VMEET,    VMEET,     VMEET),
+    ("meetings.edition_meetings", "GET"):      ("login",  "200",    "200",    "200",    "200",    "200",    "403",     "403"),
+    ("meetings.edition_caps", "POST"):         ("login",  EMEET,    EMEET,    "403",    "403",    "403",    "403",     "403"),
     ("api.scan", "POST"):                      ("401",    "200",    "200",    "403",    "200",    "403",    "200",     "200"),
     ("api.scan_batch", "POST"):                ("401",    "200",    "200",    "item403", "200",   "item403", "200",    "200"),
     ("scanner_api.config", "GET"):             ("401",    "200",    "200",    "403",    "200",    "403",    "200",     "200"),
+    # jun: products (exhibitor portal, public list) and digests
+    ("products.catalogue", "GET"):             ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "403"),
+    ("products.catalogue", "POST"):            ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "403"),
+    ("products.delete", "POST"):               ("login",  "403",    "403",    "403",    "403",    "403",    "->/portal/products", "403"),
+    ("products.public_list", "GET"):           ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("campaigns.new_digest", "GET"):           ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("campaigns.new_digest", "POST"):          ("login",  "200",    "200",    "403",    "403",    "403",    "403",     "403"),
+    ("campaigns.edit_digest", "GET"):          ("login",  CAMPAIGN + "/edit", CAMPAIGN + "/edit", "403", "403", "403", "403", "403"),
+    ("campaigns.edit_digest", "POST"):         ("login",  CAMPAIGN + "/edit", CAMPAIGN + "/edit", "403", "403", "403", "403", "403"),
+    ("campaigns.digest_link", "GET"):          ("404",    "404",    "404",    "404",    "404",    "404",    "404",     "404"),
     ("pwa.manifest", "GET"):                   ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("pwa.service_worker", "GET"):             ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    # --- recommendations (lan: expo.matchmaking.views, expo.matchmaking.api) ---
+    ("matchmaking.matchmaking", "GET"):        ("login",  "200",    "200",    "200",    "403",    "200",    "403",     "403"),
+    ("matchmaking.matchmaking", "POST"):       ("login",  MATCH,    MATCH,    "403",    "403",    "403",    "403",     "403"),
+    ("matchmaking.run", "POST"):               ("login",  MATCH,    MATCH,    "403",    "403",    "403",    "403",     "403"),
+    ("matchmaking.backtest", "POST"):          ("login",  MATCH,    MATCH,    "403",    "403",    "403",    "403",     "403"),
+    ("matchmaking.exclusions", "POST"):        ("login",  MATCH,    MATCH,    "403",    "403",    "403",    "403",     "403"),
+    ("matchmaking.visitors_to_invite", "GET"): ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "200"),
+    ("matchmaking.dismiss", "POST"):           ("login",  "403",    "403",    "403",    "403",    "403",    "404",     "404"),
+    ("matchmaking.exhibitors_to_see", "GET"):  ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
+    ("matchmaking_api.registration_recommendations", "GET"): ("401", "200", "200", "200", "403", "200", "403", "403"),
+    ("matchmaking_api.exhibitor_recommendations", "GET"):    ("401", "200", "200", "200", "403", "200", "403", "403"),
 }
 # fmt: on
 
@@ -288,8 +332,12 @@ ENDPOINTS_WITH_IDS = {"questions.questions", "questions.move_question", "questio
                       "core.job", "core.job_status", "core.job_file", "core.import_mapping", "core.import_preview",
                       "core.edition_imports",
                       "campaigns.campaigns", "campaigns.new_campaign", "campaigns.edit_campaign", "campaigns.campaign",
-                      "campaigns.campaign_status", "campaigns.report",
-                      "zones.setup", "zones.save_gate", "zones.delete", "zones.attendance", "zones.attendance_json"}
+                      "campaigns.campaign_status", "campaigns.report", "campaigns.new_digest", "campaigns.edit_digest",
+                      "zones.setup", "zones.save_gate", "zones.delete", "zones.attendance", "zones.attendance_json",
+                      "meetings.edition_meetings", "meetings.edition_caps",  # meetings (hua)
+                      # recommendations (lan)
+                      "matchmaking.matchmaking", "matchmaking.run", "matchmaking.backtest", "matchmaking.exclusions",
+                      "matchmaking_api.registration_recommendations", "matchmaking_api.exhibitor_recommendations"}
 
 
 def _foreign_cases():

@@ -1,5 +1,10 @@
 """Invariants of the schema itself (DESIGN.md: the database enforces invariants)."""
+import pytest
+
 from expo.extensions import db
+
+# Every module's tables are in the metadata once the app is made (the registry imports their models).
+pytestmark = pytest.mark.usefixtures("app")
 
 
 def _leading_columns(table):
@@ -29,7 +34,7 @@ def test_every_foreign_key_is_indexed():
 def test_every_tenant_table_names_its_organizer():
     """Scoping needs organizer_id on every table of tenant data (link tables inherit it from their rows)."""
     global_tables = {"organizers", "api_tokens", "user_sessions", "recovery_codes", "mail_attachments",
-                     "exhibitor_categories", "registration_interests"}  # a user's rows belong to the user
+                     "exhibitor_categories", "registration_interests", "product_categories"}  # a user's rows belong to the user
     missing = [t.name for t in db.metadata.sorted_tables
                if t.name not in global_tables and "organizer_id" not in t.columns]
     assert not missing

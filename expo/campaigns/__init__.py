@@ -20,7 +20,9 @@ MODULE = Module(
     tasks=("expo.campaigns.tasks",),
     # A safety net for the batches each send schedules: every campaign that is sending gets its next batch
     # when its minute is over (a batch claims its minute, so the net never makes a campaign faster).
-    beat={"campaigns-send-due-batches": {"task": "expo.campaigns.tasks.send_due_batches", "schedule": 60.0}},
+    beat={"campaigns-send-due-batches": {"task": "expo.campaigns.tasks.send_due_batches", "schedule": 60.0},
+          # Repeating supply-and-demand digests: the next issue when the period is over (campaigns.digests).
+          "campaigns-send-due-digests": {"task": "expo.campaigns.tasks.send_due_digests", "schedule": 3600.0}},
     hooks={"registration_link": "expo.campaigns.services:registration_link",
            "personal_data": "expo.campaigns.services:personal_data"},
     audit_actions={

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core.forms import Form, choices
@@ -46,3 +46,25 @@ class SubscriptionForm(Form):
     """The unsubscribe page's one button (unsubscribe, or subscribe again)."""
     action = SelectField(choices=choices((("unsubscribe", "unsubscribe"), ("resubscribe", "resubscribe"))),
                          default="unsubscribe")
+
+
+# --- supply-and-demand digests (jun) ---------------------------------------------------------------------
+
+class DigestForm(Form):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    audience = SelectField(_l("Digest for"), choices=[], default="visitors")
+    visitor_categories = MultiCheckboxField(_l("Core visitors: these visitor categories"), choices=[],
+                                            validate_choice=False)
+    returning = BooleanField(_l("and every returning visitor (registered for an earlier edition)"), default=True)
+    exhibitor_statuses = MultiCheckboxField(_l("Core exhibitors: these booth-sales stages"), choices=[],
+                                            validate_choice=False)
+    period_days = IntegerField(_l("Period (days)"), default=7, validators=[NumberRange(min=1, max=90)],
+                               description=_l("New exhibitors, products and visitors are those of the last days; "
+                                              "a repeating digest goes out again after this many days."))
+    top_n = IntegerField(_l("Recommendations per mail"), default=5, validators=[NumberRange(min=0, max=20)])
+    repeat = BooleanField(_l("Send again every period"))
+
+    def settings_dict(self) -> dict:
+        return {"audience": self.audience.data, "visitor_categories": self.visitor_categories.data or [],
+                "returning": self.returning.data, "exhibitor_statuses": self.exhibitor_statuses.data or [],
+                "period_days": self.period_days.data, "top_n": self.top_n.data, "repeat": self.repeat.data}

@@ -33,10 +33,15 @@ RECIPIENT_STATUS = Machine("campaign_recipient_status", [
 ])
 
 
+# What a campaign mails: a written mail to a segment, or a digest built for each recipient (campaigns.digests).
+CAMPAIGN_KINDS = ("mailing", "digest_visitors", "digest_exhibitors")
+
+
 class Campaign(db.Model):
     __tablename__ = "campaigns"
     __table_args__ = (
         CheckConstraint(CAMPAIGN_STATUS.check("status"), name="valid_status"),
+        CheckConstraint("kind IN ('mailing', 'digest_visitors', 'digest_exhibitors')", name="valid_kind"),
         CheckConstraint("recipient_count >= 0", name="non_negative_recipient_count"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +65,8 @@ class Campaign(db.Model):
     # The address the links in the mails start with when EXPO_PUBLIC_URL is unset (the trusted address of the
     # request that started the sending; see visitors' request_base_url).
     link_base: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20), default="mailing")
+    digest: Mapped[dict | None] = mapped_column(JSON)  # a digest's settings (campaigns.digests.DigestSettings)
 
     edition: Mapped[Edition] = relationship()
     created_by: Mapped[User | None] = relationship()
@@ -75,13 +82,17 @@ class Recipient(db.Model):
     __tablename__ = "campaign_recipients"
     __table_args__ = (
         UniqueConstraint("campaign_id", "person_id"),
+        UniqueConstraint("campaign_id", "user_id"),
         CheckConstraint(RECIPIENT_STATUS.check("status"), name="valid_status"),
+        CheckConstraint("(person_id IS NULL) <> (user_id IS NULL)", name="person_or_user"),
         Index("ix_campaign_recipients_campaign_id_status", "campaign_id", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
-    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
+    # An exhibitor digest mails exhibitor staff accounts (users), every other campaign persons.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     locale: Mapped[str] = mapped_column(String(10), default="en")  # of the person's last registration
     status: Mapped[str] = mapped_column(String(10), default="pending")
     message_id: Mapped[int | None] = mapped_column(ForeignKey("mail_messages.id", ondelete="SET NULL"), index=True)
@@ -89,7 +100,13 @@ class Recipient(db.Model):
     clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the first time the link was opened
 
     campaign: Mapped[Campaign] = relationship()
-    person: Mapped[Person] = relationship()
+    person: Mapped[Person | None] = relationship()
+    user: Mapped[User | None] = relationship()
+
+    @property
+    def addressee(self):
+        """The person or the user mailed (both have ``name`` and ``email``)."""
+        return self.person if self.person_id is not None else self.user
 
     @property
     def status_state(self) -> State:

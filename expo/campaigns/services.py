@@ -163,11 +163,16 @@ def start(campaign: Campaign, *, actor_id: int | None = None, link_base: str | N
     if claimed.rowcount != 1:
         raise ServiceError(_l("This campaign is being sent or was sent already."))
     edition = db.session.get(Edition, campaign.edition_id)
-    ids = segments.person_ids(edition, segment_of(campaign)).subquery()
-    chosen = select(Person.id, func.coalesce(_last_locale(), "en"), literal(campaign.organizer_id),
-                    literal(campaign.id), literal("pending")).where(Person.id.in_(select(ids.c.id)))
-    db.session.execute(insert(Recipient).from_select(
-        ["person_id", "locale", "organizer_id", "campaign_id", "status"], chosen))
+    if campaign.kind != "mailing":  # a digest: its core visitors or exhibitor admins (campaigns.digests)
+        from . import digests
+
+        digests.snapshot(campaign, edition)
+    else:
+        ids = segments.person_ids(edition, segment_of(campaign)).subquery()
+        chosen = select(Person.id, func.coalesce(_last_locale(), "en"), literal(campaign.organizer_id),
+                        literal(campaign.id), literal("pending")).where(Person.id.in_(select(ids.c.id)))
+        db.session.execute(insert(Recipient).from_select(
+            ["person_id", "locale", "organizer_id", "campaign_id", "status"], chosen))
     campaign.recipient_count = db.session.scalar(select(func.count()).where(Recipient.campaign_id == campaign.id))
     move_status(campaign, CAMPAIGN_STATUS, "sending", actor_id=actor_id)
     campaign.started_at = utcnow()
@@ -226,18 +231,20 @@ def send_batch(campaign_id: int, *, now: datetime | None = None, limit: int | No
     edition = db.session.get(Edition, campaign.edition_id)
     pending = list(db.session.scalars(
         select(Recipient).where(Recipient.campaign_id == campaign_id, Recipient.status == "pending")
-        .options(joinedload(Recipient.person)).order_by(Recipient.id).limit(limit)))
+        .options(joinedload(Recipient.person), joinedload(Recipient.user)).order_by(Recipient.id).limit(limit)))
     batch = Batch(True, [])
     for recipient in pending:
         done = db.session.execute(update(Recipient).where(Recipient.id == recipient.id, Recipient.status == "pending")
                                   .values(status="sent", sent_at=now).execution_options(synchronize_session=False))
         if done.rowcount != 1:
             continue  # someone else mailed this one (never twice)
-        person = recipient.person
+        person = recipient.addressee
         message = None
-        if person.email and person.erased_at is None:
-            subject, text, html = render_mail(campaign, edition, recipient, person)
-            message = core.queue_mail(campaign.organizer_id, person.email, subject, text, html, marketing=True)
+        if _deliverable(recipient):
+            rendered = _render(campaign, edition, recipient)
+            if rendered is not None:
+                subject, text, html = rendered
+                message = core.queue_mail(campaign.organizer_id, person.email, subject, text, html, marketing=True)
         if message is None:
             db.session.execute(update(Recipient).where(Recipient.id == recipient.id)
                                .values(status="skipped", sent_at=None).execution_options(synchronize_session=False))
@@ -245,8 +252,9 @@ def send_batch(campaign_id: int, *, now: datetime | None = None, limit: int | No
             continue
         db.session.execute(update(Recipient).where(Recipient.id == recipient.id).values(message_id=message.id)
                            .execution_options(synchronize_session=False))
-        activity.record("campaign.mail_sent", organizer_id=campaign.organizer_id, subject_type="person",
-                        subject_id=person.id, edition_id=campaign.edition_id, object_type="campaigns",
+        subject_type, subject_id = _timeline(recipient)
+        activity.record("campaign.mail_sent", organizer_id=campaign.organizer_id, subject_type=subject_type,
+                        subject_id=subject_id, edition_id=campaign.edition_id, object_type="campaigns",
                         object_id=campaign.id, details={"campaign": campaign.name}, at=now)
         batch.message_ids.append(message.id)
     batch.more = db.session.scalar(select(Recipient.id).where(Recipient.campaign_id == campaign_id,
@@ -257,6 +265,29 @@ def send_batch(campaign_id: int, *, now: datetime | None = None, limit: int | No
     db.session.flush()
     db.session.expire_all()
     return batch
+
+
+def _deliverable(recipient: Recipient) -> bool:
+    """A person with an address, not erased; or (exhibitor digests) an active user account."""
+    if recipient.person_id is not None:
+        return bool(recipient.person.email) and recipient.person.erased_at is None
+    return recipient.user is not None and bool(recipient.user.email) and recipient.user.active
+
+
+def _render(campaign: Campaign, edition: Edition, recipient: Recipient):
+    """The recipient's mail: the campaign's text, or (a digest) built for them; None: nothing to mail."""
+    if campaign.kind == "mailing":
+        return render_mail(campaign, edition, recipient, recipient.person)
+    from . import digests
+
+    return digests.render(campaign, edition, recipient, base=_base_url(campaign))
+
+
+def _timeline(recipient: Recipient) -> tuple[str, int]:
+    """Whose timeline a mail goes on: the person's, or the company of the exhibitor user's."""
+    if recipient.person_id is not None:
+        return "person", recipient.person_id
+    return "company", recipient.user.exhibitor.company_id
 
 
 def due_campaigns(now: datetime | None = None) -> list[int]:
@@ -277,7 +308,10 @@ def link_token(recipient_id: int) -> str:
     return _signer(LINK_SALT).dumps(recipient_id)
 
 
-def unsubscribe_token(campaign_id: int, person_id: int) -> str:
+def unsubscribe_token(campaign_id: int, person_id: int | None, *, user_id: int | None = None) -> str:
+    """A person's unsubscribe link; an exhibitor digest's user gets [campaign, 0, user]."""
+    if person_id is None and user_id is not None:
+        return _signer(UNSUBSCRIBE_SALT).dumps([campaign_id, 0, user_id])
     return _signer(UNSUBSCRIBE_SALT).dumps([campaign_id, person_id])
 
 
@@ -364,24 +398,31 @@ def registration_link(edition: Edition, token) -> dict:
     if recipient is None or recipient.organizer_id != edition.organizer_id:
         return {}
     campaign = db.session.get(Campaign, recipient.campaign_id)
-    if campaign is None or campaign.edition_id != edition.id:
+    if campaign is None or campaign.edition_id != edition.id or campaign.kind != "mailing":
         return {}
+    mark_opened(campaign, recipient)
+    return {"source": "campaign", "campaign_id": campaign.id}
+
+
+def mark_opened(campaign: Campaign, recipient: Recipient) -> None:
+    """The recipient opened the mail's link: recorded once, on their timeline (or their company's)."""
     opened = db.session.execute(update(Recipient).where(Recipient.id == recipient.id, Recipient.clicked_at.is_(None))
                                 .values(clicked_at=utcnow()).execution_options(synchronize_session=False))
     if opened.rowcount == 1:
-        activity.record("campaign.link_opened", organizer_id=campaign.organizer_id, subject_type="person",
-                        subject_id=recipient.person_id, edition_id=campaign.edition_id, object_type="campaigns",
+        subject_type, subject_id = _timeline(recipient)
+        activity.record("campaign.link_opened", organizer_id=campaign.organizer_id, subject_type=subject_type,
+                        subject_id=subject_id, edition_id=campaign.edition_id, object_type="campaigns",
                         object_id=campaign.id, details={"campaign": campaign.name})
-    return {"source": "campaign", "campaign_id": campaign.id}
 
 
 # --- unsubscribe ----------------------------------------------------------------------------------
 
 @dataclass
 class Subscription:
-    person: Person
+    person: Person  # or the User an exhibitor digest was mailed to (``object_type`` "users")
     campaign: Campaign
     unsubscribed: bool
+    object_type: str = "persons"
 
     @property
     def masked_email(self) -> str:
@@ -392,6 +433,8 @@ class Subscription:
 def subscription(token) -> Subscription | None:
     """Who a signed unsubscribe link is for, or None (forged, garbled, or the person is gone)."""
     value = _loads(UNSUBSCRIBE_SALT, token)
+    if isinstance(value, list) and len(value) == 3 and value[1] == 0 and type(value[1]) is int:
+        return _user_subscription(value[0], value[2])
     if not (isinstance(value, list) and len(value) == 2 and all(type(v) is int and 0 < v <= core.MAX_DB_INT
                                                                  for v in value)):
         return None
@@ -401,6 +444,19 @@ def subscription(token) -> Subscription | None:
             or person.erased_at is not None:
         return None
     return Subscription(person, campaign, core.is_unsubscribed(person.organizer_id, person.email))
+
+
+def _user_subscription(campaign_id, user_id) -> Subscription | None:
+    """An exhibitor digest's unsubscribe link: the exhibitor user it was mailed to."""
+    from ..core.models import User
+
+    if not all(type(v) is int and 0 < v <= core.MAX_DB_INT for v in (campaign_id, user_id)):
+        return None
+    campaign = db.session.get(Campaign, campaign_id)
+    user = db.session.get(User, user_id)
+    if campaign is None or user is None or user.organizer_id != campaign.organizer_id or not user.email:
+        return None
+    return Subscription(user, campaign, core.is_unsubscribed(user.organizer_id, user.email), "users")
 
 
 def set_subscribed(sub: Subscription, subscribed: bool) -> bool:
@@ -413,7 +469,7 @@ def set_subscribed(sub: Subscription, subscribed: bool) -> bool:
         changed = core.unsubscribe(organizer_id, sub.person.email, source=f"campaign:{sub.campaign.id}")
     if changed:
         audit("mail.resubscribed" if subscribed else "mail.unsubscribed", organizer_id=organizer_id,
-              object_type="persons", object_id=sub.person.id, details={"campaign_id": sub.campaign.id})
+              object_type=sub.object_type, object_id=sub.person.id, details={"campaign_id": sub.campaign.id})
         sub.unsubscribed = not subscribed
     return changed
 
@@ -473,7 +529,8 @@ def recipients_page(campaign: Campaign, *, page: int = 1, per_page: int = 25):
     from ..core.paging import paginate
 
     return paginate(select(Recipient).where(Recipient.campaign_id == campaign.id)
-                    .options(joinedload(Recipient.person)).order_by(Recipient.id), page=page, per_page=per_page)
+                    .options(joinedload(Recipient.person), joinedload(Recipient.user)).order_by(Recipient.id),
+                    page=page, per_page=per_page)
 
 
 def editions_for_choice(target: Edition) -> list[Edition]:

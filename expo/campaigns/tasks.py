@@ -26,3 +26,13 @@ def send_due_batches() -> int:
     for campaign_id in services.due_campaigns():
         sent += send_batch(campaign_id)
     return sent
+
+
+@shared_task
+def send_due_digests() -> int:
+    """Beat, every hour: the next issue of every repeating digest whose period is over (campaigns.digests)."""
+    from . import digests
+
+    started = digests.send_due()
+    db.session.commit()  # each new issue's first batch is handed to the worker after this commit
+    return len(started)

@@ -13,7 +13,8 @@ from ..extensions import db
 from ..visitors import services as visitor_services
 from ..visitors.models import VISITOR_CATEGORY
 from . import MANAGE_CAMPAIGNS, VIEW_CAMPAIGNS, services
-from .forms import CampaignForm, SubscriptionForm
+from . import digests
+from .forms import CampaignForm, DigestForm, SubscriptionForm
 from .models import Campaign
 from .segments import Segment, describe
 
@@ -80,6 +81,8 @@ def edit_campaign(campaign_id):
     if campaign.status != "draft":
         flash(_("Only a draft can be changed: this campaign is being sent or was sent."), "warning")
         return redirect(url_for("campaigns.campaign", campaign_id=campaign.id))
+    if digests.is_digest(campaign):
+        return redirect(url_for("campaigns.edit_digest", campaign_id=campaign.id))
     form = _form(campaign)
     if form.validate_on_submit():
         try:
@@ -98,10 +101,18 @@ def campaign(campaign_id):
     """The campaign: its segment in words, the preview (count and first rows) or the recipients, the mail
     in both languages as a recipient would read it, and the send / pause / resume buttons."""
     campaign = _campaign(campaign_id)
-    segment = services.segment_of(campaign)
-    preview = services.preview(g.edition, segment) if campaign.status == "draft" else None
     recipients = None if campaign.status == "draft" else services.recipients_page(
         campaign, page=page_number(request.args.get("page")))
+    if digests.is_digest(campaign):  # who is core, and the first recipient's digest in both languages
+        preview = digests.preview(campaign, g.edition) if campaign.status == "draft" else None
+        sample = digests.sample(campaign, g.edition, visitor_services.request_base_url() or "") \
+            if campaign.status == "draft" else []
+        return render_template("campaigns/campaign.html", edition=g.edition, campaign=campaign, preview=preview,
+                               recipients=recipients, segment_lines=digests.describe(campaign, g.edition),
+                               report=services.report(campaign), rate=services.rate_per_minute(), sample=sample,
+                               edit_url=url_for("campaigns.edit_digest", campaign_id=campaign.id))
+    segment = services.segment_of(campaign)
+    preview = services.preview(g.edition, segment) if campaign.status == "draft" else None
     return render_template("campaigns/campaign.html", edition=g.edition, campaign=campaign, preview=preview,
                            recipients=recipients, segment_lines=describe(g.edition, segment),
                            report=services.report(campaign), rate=services.rate_per_minute())
@@ -134,12 +145,14 @@ def campaign_status(campaign_id):
 def report(campaign_id):
     campaign = _campaign(campaign_id)
     figures = services.report(campaign)
+    lines = digests.describe(campaign, g.edition) if digests.is_digest(campaign) else \
+        describe(g.edition, services.segment_of(campaign))
     chart = {"type": "funnel", "series": [{"name": campaign.name, "data": [
         {"name": _("Sent"), "value": figures.sent}, {"name": _("Opened the link"), "value": figures.opened},
         {"name": _("Registered through the link"), "value": figures.registered},
         {"name": _("Checked in"), "value": figures.checked_in}]}]}
     return render_template("campaigns/report.html", edition=g.edition, campaign=campaign, report=figures,
-                           chart=chart, segment_lines=describe(g.edition, services.segment_of(campaign)))
+                           chart=chart, segment_lines=lines)
 
 
 # --- public ---------------------------------------------------------------------------------------
@@ -159,3 +172,72 @@ def unsubscribe(token):
         done = "resubscribed" if subscribe else "unsubscribed"
     return render_template("campaigns/unsubscribe.html", sub=sub, form=form, done=done,
                            organizer=sub.campaign.edition.show.name)
+
+
+# --- supply-and-demand digests (jun) -----------------------------------------------------------------------
+
+def _digest_form(campaign: Campaign | None = None) -> DigestForm:
+    if request.method == "POST":
+        form = DigestForm()
+    elif campaign is not None:
+        form = DigestForm(formdata=None, data={"name": campaign.name, **digests.settings_of(campaign).as_dict()})
+    else:
+        form = DigestForm(formdata=None, data={"name": _("Supply and demand digest"),
+                                               **digests.DigestSettings().as_dict()})
+    form.audience.choices = choices(digests.AUDIENCES.items())
+    form.visitor_categories.choices = choices((c, label(c)) for c in VISITOR_CATEGORY.codes)
+    form.exhibitor_statuses.choices = choices((s, label(s)) for s in digests.CORE_EXHIBITOR_STATUSES)
+    return form
+
+
+def _save_digest(form: DigestForm, campaign: Campaign | None):
+    settings = digests.DigestSettings.from_dict(form.settings_dict())
+    try:
+        if campaign is None:
+            campaign = digests.create_digest(current_scope(), g.edition, form.name.data or "", settings,
+                                             actor_id=current_user.id)
+        else:
+            digests.update_digest(campaign, form.name.data or "", settings, actor_id=current_user.id)
+    except ServiceError as error:
+        db.session.rollback()
+        getattr(form, error.field if error.field and hasattr(form, error.field) else "name").errors.append(str(error))
+        return None
+    flash(_("Digest saved as a draft. Check who gets it and the sample, then send it."), "success")
+    return redirect(url_for("campaigns.campaign", campaign_id=campaign.id))
+
+
+@bp.route("/org/editions/<int:edition_id>/digests/new", methods=["GET", "POST"])
+@require(VIEW_CAMPAIGNS, MANAGE_CAMPAIGNS, organizer=True)
+def new_digest():
+    form = _digest_form()
+    if form.validate_on_submit():
+        done = _save_digest(form, None)
+        if done is not None:
+            return done
+    return render_template("campaigns/digest_form.html", edition=g.edition, form=form, campaign=None)
+
+
+@bp.route("/org/editions/<int:edition_id>/campaigns/<int:campaign_id>/digest", methods=["GET", "POST"])
+@require(VIEW_CAMPAIGNS, MANAGE_CAMPAIGNS, organizer=True)
+def edit_digest(campaign_id):
+    campaign = _campaign(campaign_id)
+    if not digests.is_digest(campaign):
+        return redirect(url_for("campaigns.edit_campaign", campaign_id=campaign.id))
+    if campaign.status != "draft":
+        flash(_("Only a draft can be changed: this campaign is being sent or was sent."), "warning")
+        return redirect(url_for("campaigns.campaign", campaign_id=campaign.id))
+    form = _digest_form(campaign)
+    if form.validate_on_submit():
+        done = _save_digest(form, campaign)
+        if done is not None:
+            return done
+    return render_template("campaigns/digest_form.html", edition=g.edition, form=form, campaign=campaign)
+
+
+@bp.route("/d/<token>")
+def digest_link(token):
+    """A digest's tracked link: recorded once, then on to the visitor's page or the exhibitor portal."""
+    target = digests.open_link(token)
+    if target is None:
+        abort(404)
+    return redirect(target)

@@ -30,6 +30,7 @@ from ..core.services import MAX_DB_INT, ServiceError, _audit_zone, audit  # _aud
 from ..extensions import db
 from . import MANAGE_EXHIBITORS
 from .models import PARTICIPATING_STATUSES, WITHDRAWN_STATUSES, Company, DistinctCompanies, Exhibitor
+from .products import move_products
 
 normalize_company_name = company_key  # the shared normaliser (see the module's docstring)
 PANELS_HOOK = "company_panels"
@@ -202,6 +203,7 @@ def merge_companies(scope: Scope, keep_id: int, merge_id: int, *, actor_id: int 
     left = [e.id for e in theirs if e.edition_id in mine]  # withdrawn bookings stay with the alias
     if moved:
         db.session.execute(update(Exhibitor).where(Exhibitor.id.in_(moved)).values(company_id=keep.id))
+    products_moved = move_products(scope.organizer_id, merge.id, keep.id)
     filled = []
     for name in MERGE_FIELDS:
         if not getattr(keep, name) and getattr(merge, name):
@@ -218,7 +220,7 @@ def merge_companies(scope: Scope, keep_id: int, merge_id: int, *, actor_id: int 
     audit("company.merged", organizer_id=scope.organizer_id, user_id=actor_id, object_type="companies",
           object_id=keep_id, details={"merged_company_id": merge_id, "merged_name": merge.name,
                                       "exhibitor_ids": moved, "left_exhibitor_ids": left, "filled_fields": filled,
-                                      "alias_ids": aliases})
+                                      "alias_ids": aliases, "products_moved": products_moved})
     activity.record("company.merged", organizer_id=scope.organizer_id, subject_type="company", subject_id=keep_id,
                     user_id=actor_id, object_type="companies", object_id=merge_id,
                     details={"merged_company_id": merge_id, "merged_name": merge.name, "exhibitors": len(moved)})

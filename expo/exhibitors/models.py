@@ -119,3 +119,49 @@ class DistinctCompanies(db.Model):
     other_company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- products (jun) ------------------------------------------------------------------------------------
+
+product_categories = Table(
+    "product_categories",
+    db.metadata,
+    Column("product_id", ForeignKey("products.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Product(db.Model):
+    """A company's product (it persists across editions, like the company), in English and/or Chinese.
+    Removing a product sets ``deleted_at`` (matchmaking picks the change up through ``updated_at``)."""
+
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("name_en <> '' OR name_zh <> ''", name="has_a_name"),
+        Index("ix_products_organizer_id_updated_at", "organizer_id", "updated_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    name_zh: Mapped[str] = mapped_column(String(200), default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    description_zh: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    company: Mapped[Company] = relationship()
+    categories: Mapped[list[Category]] = relationship(secondary=product_categories, order_by=Category.name)
+
+    def name(self, language: str | None = None) -> str:
+        """The name in the language ("zh…" or anything else for English), else in the other one."""
+        first, second = (self.name_zh, self.name_en) if (language or "").startswith("zh") else \
+            (self.name_en, self.name_zh)
+        return first or second
+
+    def description(self, language: str | None = None) -> str:
+        first, second = (self.description_zh, self.description_en) if (language or "").startswith("zh") else \
+            (self.description_en, self.description_zh)
+        return first or second

@@ -155,3 +155,10 @@ def set_status(exhibitor: Exhibitor, status: str, *, actor_id: int | None = None
                         subject_id=exhibitor.company_id, edition_id=exhibitor.edition_id, user_id=actor_id,
                         obj=exhibitor, details={"edition": exhibitor.edition.name, "machine": "exhibitor_status",
                                                 "from": source, "to": status})
+
+
+# --- products (jun): expo.exhibitors.products, re-exported for the floors above ---------------------------
+from .products import (  # noqa: E402
+    CatalogueEntry, ProductData, ProductText, companies_changed_since, company_products, create_product,
+    delete_product, get_product, new_products, products_for_exhibitors, public_catalogue, update_product,
+)

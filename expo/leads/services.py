@@ -701,3 +701,21 @@ def forget_visitor(scope: Scope, registration_ids: list[int]) -> None:
         LeadAnswer.lead_id.in_(select(Lead.id).where(Lead.organizer_id == scope.organizer_id,
                                                      Lead.registration_id.in_(registration_ids)))),
         execution_options={"synchronize_session": False})
+
+
+# --- for matchmaking (meetings attended): when an exhibitor's staff scanned some visitors --------------
+
+def scan_times(pairs) -> dict[tuple[int, int], tuple[datetime, datetime]]:
+    """(exhibitor id, registration id) -> (first, last scan) of the leads of these pairs that exist. A
+    booth scan during a meeting's time tells that the meeting took place (expo.matchmaking.meetings)."""
+    pairs = list({(int(e), int(r)) for e, r in pairs})
+    found = {}
+    for start in range(0, len(pairs), 500):
+        chunk = set(pairs[start:start + 500])
+        rows = db.session.execute(
+            select(Lead.exhibitor_id, Lead.registration_id, Lead.first_scanned_at, Lead.last_scanned_at)
+            .where(Lead.exhibitor_id.in_({e for e, _r in chunk}), Lead.registration_id.in_({r for _e, r in chunk})))
+        for exhibitor_id, registration_id, first, last in rows:
+            if (exhibitor_id, registration_id) in chunk:
+                found[(exhibitor_id, registration_id)] = (first, last)
+    return found

@@ -188,7 +188,11 @@ def confirmation(key):
     return render_template("visitors/confirmation.html", registration=registration, person=registration.person,
                            edition=registration.edition, code=services.badge_code(registration),
                            in_wechat="MicroMessenger" in (request.user_agent.string or ""),
-                           answer_rows=questions.answer_rows(registration, current_language()))
+                           answer_rows=questions.answer_rows(registration, current_language()),
+                           # The hook ``visitor_page_sections``: what the modules above add to the visitor's own
+                           # page (meetings, exhibitors to see), each a rendered partial or None.
+                           sections=[s for hook in registry.hook("visitor_page_sections")
+                                     if (s := hook(registration)) is not None])
 
 
 @bp.route("/r/<key>/badge.png")

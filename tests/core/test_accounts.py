@@ -207,6 +207,33 @@ def _form_data(tenant: Tenant, twin) -> dict[str, dict]:
                                     "body_zh": "伪造 {link}"},
         "campaigns.campaign_status": {"to": "sending"},
         "campaigns.unsubscribe": {"action": "unsubscribe"},  # the signed link of a campaign mail
+        # lan: recommendations (settings, a run, the backtest, a blocked pair, an exhibitor's "not interested")
+        "matchmaking.matchmaking": {"weight_category": "2", "weight_text": "1", "weight_profile": "0",
+                                    "weight_history": "0", "top_n": "10"},
+        "matchmaking.run": {},
+        "matchmaking.backtest": {},
+        "matchmaking.exclusions": {"exhibitor": str(tenant.exhibitor.id), "registration": str(tenant.registration.id)},
+        "matchmaking.dismiss": {"registration": str(tenant.registration.id)},
+        # jun: products and digests
+        "products.catalogue": {"name_en": f"Forged product {n}"},
+        "products.delete": lambda client: {"product_id": str(_jun_product(tenant))},
+        "campaigns.new_digest": {"name": f"Forged digest {n}", "audience": "visitors", "visitor_categories": ["buyer"],
+                                 "period_days": "7", "top_n": "5"},
+        "campaigns.edit_digest": lambda client: _jun_as_digest(tenant, n),
+        # hua: meetings (slots on the edition's last day, still to come; a meeting to answer or move)
+        "meetings.slots": {"day": tenant.edition.ends_on.isoformat(), "start": "15:00", "end": "16:00",
+                           "minutes": "30"},
+        "meetings.delete_slot": lambda client: {"slot_id": str(_hua_meeting(tenant)["slots"][3])},
+        "meetings.request_visitor": {"registration_id": str(tenant.registration.id)},
+        "meetings.answer": lambda client: {"meeting_id": str(_hua_meeting(tenant)["meeting"]), "move": "accept"},
+        "meetings.move_meeting": lambda client: {"meeting_id": str(_hua_meeting(tenant)["meeting"]),
+                                                 "slot_id": str(_hua_meeting(tenant)["slots"][1])},
+        "meetings.visitor_request": lambda client: {"slot_id": str(_hua_meeting(tenant, meeting=False)["slots"][0])},
+        "meetings.visitor_answer": lambda client: {"meeting_id": str(_hua_meeting(tenant, by="exhibitor")["meeting"]),
+                                                   "move": "accept"},
+        "meetings.visitor_move": lambda client: {"meeting_id": str(_hua_meeting(tenant)["meeting"]),
+                                                 "slot_id": str(_hua_meeting(tenant)["slots"][1])},
+        "meetings.edition_caps": {"cap_buyer": "3"},
         "questions.questions": {"key": f"forged_{n}", "kind": "text", "label_en": "Forged question"},
         "questions.move_question": lambda client: {"question_id": _questions(tenant)[1].id, "direction": "up"},
         "questions.question_active": lambda client: {"question_id": _questions(tenant)[0].id, "active": "0"},
@@ -347,12 +374,58 @@ POST_FORMS = ("questions.questions", "questions.move_question", "questions.quest
               "core.edition_consent", "core.edition_retention", "visitors.sharing", "visitors.erase",
               "visitors.staff_erase",
               "campaigns.new_campaign", "campaigns.edit_campaign", "campaigns.campaign_status", "campaigns.unsubscribe",
+              "products.catalogue", "products.delete", "campaigns.new_digest", "campaigns.edit_digest",  # jun
+              "matchmaking.matchmaking", "matchmaking.run", "matchmaking.backtest", "matchmaking.exclusions",
+              "matchmaking.dismiss",  # lan
+              "meetings.slots", "meetings.delete_slot", "meetings.request_visitor", "meetings.answer",
+              "meetings.move_meeting", "meetings.visitor_request", "meetings.visitor_answer", "meetings.visitor_move",
+              "meetings.edition_caps",  # hua
               "registration.setup", "registration.decide", "registration.portal_invitations",
               "registration.portal_code_switch", "registration.manage", "registration.cancel",
               "registration.invitations_report", "registration.organizer_code_switch",
               "core.imports_start", "core.import_mapping", "core.import_preview",
               "zones.setup", "zones.save_gate", "zones.delete",
               "kiosk.start", "kiosk.exit_kiosk", "kiosk.run", "kiosk.desk_print", "kiosk.queue_update")
+
+
+def _hua_meeting(tenant, *, by: str = "visitor", meeting: bool = True) -> dict:
+    """Slots of the tenant's exhibitor on the edition's last day (made once) and, unless ``meeting=False``, a
+    meeting of the tenant's visitor in the first one, asked by ``by`` (for the walk's meetings forms)."""
+    from datetime import time
+
+    from expo.matchmaking import meetings
+    from expo.matchmaking.meeting_models import Meeting, MeetingSlot
+
+    if not hasattr(tenant, "_hua"):
+        meetings.add_slots(tenant.exhibitor, tenant.edition.ends_on, time(10), time(12), 30)
+        slots = [s.id for s in db.session.scalars(select(MeetingSlot).where(
+            MeetingSlot.exhibitor_id == tenant.exhibitor.id).order_by(MeetingSlot.starts_at))]
+        made = None
+        if meeting:
+            slot = db.session.get(MeetingSlot, slots[0])
+            made = (meetings.request_by_visitor(tenant.registration, slot) if by == "visitor"
+                    else meetings.request_by_exhibitor(tenant.exhibitor, tenant.registration, slot)).id
+        db.session.commit()
+        tenant._hua = {"slots": slots, "meeting": made}
+    assert tenant._hua["meeting"] is None or db.session.get(Meeting, tenant._hua["meeting"]) is not None
+    return tenant._hua
+
+
+def _jun_product(tenant) -> int:
+    """A product of the tenant's exhibitor (for the walk's form that removes one)."""
+    from expo.exhibitors import products
+
+    product = products.create_product(tenant.exhibitor, products.ProductData(name_en="Walk product"))
+    db.session.commit()
+    return product.id
+
+
+def _jun_as_digest(tenant, n) -> dict:
+    """The tenant's draft campaign turned into a digest (for the walk's form that changes a digest)."""
+    tenant.campaign.kind, tenant.campaign.digest = "digest_visitors", {"audience": "visitors"}
+    db.session.commit()
+    return {"name": f"Forged digest {n}", "audience": "exhibitors", "exhibitor_statuses": ["paid"],
+            "period_days": "7", "top_n": "5"}
 
 
 def _lead_questions(tenant) -> list[int]:

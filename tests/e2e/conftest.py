@@ -65,3 +65,15 @@ def new_page(browser, live_server):
     for context in contexts:
         context.close()
     assert not errors, f"JavaScript errors in the browser: {errors}"
+
+
+def sign_in(page, email: str, language: str = "en") -> None:
+    """Sign in through the login form in ``language`` (the language switch first, then the form)."""
+    from ..conftest import PASSWORD
+
+    page.goto(f"/lang/{language}?next=/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.press("input[name=password]", "Enter")
+    assert "/login" not in page.url

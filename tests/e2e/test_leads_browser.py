@@ -12,7 +12,7 @@ from expo.leads import questions as lq
 from expo.leads import services as lead_services
 from expo.leads.models import Lead
 
-from ..conftest import PASSWORD
+from .conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 360, "height": 800}
@@ -51,15 +51,6 @@ def edition_start(edition):
     return datetime.combine(edition.starts_on, time(10), ZoneInfo("Asia/Shanghai"))
 
 
-def _sign_in(page, email, language):
-    page.goto(f"/lang/{language}?next=/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.press("input[name=password]", "Enter")
-    assert "/login" not in page.url
-
-
 def _nothing_sideways(page, what):
     # (what is inside a box that scrolls sideways on purpose — the table, the rating pills — does not count)
     wide = page.evaluate("""() => Array.from(document.querySelectorAll('main, main *'))
@@ -82,7 +73,7 @@ def test_lead_pages_on_a_phone(app, make, browser, live_server, shots, language)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    _sign_in(page, world["email"], language)
+    sign_in(page, world["email"], language)
 
     # the list: choose an answer in the filter bar; the chip shows, the URL keeps it
     page.goto("/portal/leads")
@@ -174,7 +165,7 @@ def test_an_offline_rating_survives_questions_changed_meanwhile(app, make, brows
     errors = []
     page = context.new_page()
     page.on("pageerror", lambda error: errors.append(str(error)))
-    _sign_in(page, email, "en")
+    sign_in(page, email, "en")
     page.goto("/portal/scan")
     page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null")
     page.reload()
