@@ -325,7 +325,7 @@ def import_command(kind, file, edition_id, organizer_id, mapping, dry_run, ambig
         errors_path.unlink(missing_ok=True)
 
 
-# --- recommendations (lan) ---
+# --- recommendations ---
 @main.command("recommendations")
 @click.argument("edition")
 @click.option("--side", type=click.Choice(["visitors", "exhibitors"]), default="visitors", show_default=True,

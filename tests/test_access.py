@@ -63,8 +63,8 @@ ZONES = "->/org/editions/{edition_id}/zones"
 DESK = "->/org/editions/{edition_id}/desk"
 KIOSKRUN = "->/org/editions/{edition_id}/kiosk"  # kiosk mode not started without a kiosk name: back to set-up  # the walk-up kiosk's badge desk (expo.onsite.kiosk_views)
 PQUEUE = "->/org/editions/{edition_id}/print-queue"
-MATCH = "->/org/editions/{edition_id}/matchmaking"  # recommendations (lan)
-MEETINGS = "->/portal/meetings"  # meetings (hua)
+MATCH = "->/org/editions/{edition_id}/matchmaking"  # recommendations
+MEETINGS = "->/portal/meetings"  # meetings
 SLOTS = "->/portal/meeting-slots"
 VMEET = "->/r/{key}/meetings"
 EMEET = "->/org/editions/{edition_id}/meetings"
@@ -234,7 +234,7 @@ EXPECTED = {
     ("zones.delete", "POST"):                  ("login",  ZONES,    ZONES,    "403",    "403",    "403",    "403",     "403"),
     ("zones.attendance", "GET"):               ("login",  "200",    "200",    "403",    "200",    "200",    "403",     "403"),
     ("zones.attendance_json", "GET"):          ("login",  "200",    "200",    "403",    "200",    "200",    "403",     "403"),
-    # --- meetings (hua: expo.matchmaking.meeting_views) ---
+    # --- meetings (expo.matchmaking.meeting_views) ---
     ("meetings.meetings", "GET"):              ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "200"),
     ("meetings.today", "GET"):                 ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "200"),
     ("meetings.answer", "POST"):               ("login",  "403",    "403",    "403",    "403",    "403",    MEETINGS,  MEETINGS),
@@ -255,7 +255,7 @@ EXPECTED = {
     ("api.scan", "POST"):                      ("401",    "200",    "200",    "403",    "200",    "403",    "200",     "200"),
     ("api.scan_batch", "POST"):                ("401",    "200",    "200",    "item403", "200",   "item403", "200",    "200"),
     ("scanner_api.config", "GET"):             ("401",    "200",    "200",    "403",    "200",    "403",    "200",     "200"),
-    # jun: products (exhibitor portal, public list) and digests
+    # products (exhibitor portal, public list) and digests
     ("products.catalogue", "GET"):             ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "403"),
     ("products.catalogue", "POST"):            ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "403"),
     ("products.delete", "POST"):               ("login",  "403",    "403",    "403",    "403",    "403",    "->/portal/products", "403"),
@@ -267,7 +267,7 @@ EXPECTED = {
     ("campaigns.digest_link", "GET"):          ("404",    "404",    "404",    "404",    "404",    "404",    "404",     "404"),
     ("pwa.manifest", "GET"):                   ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
     ("pwa.service_worker", "GET"):             ("200",    "200",    "200",    "200",    "200",    "200",    "200",     "200"),
-    # --- recommendations (lan: expo.matchmaking.views, expo.matchmaking.api) ---
+    # --- recommendations (expo.matchmaking.views, expo.matchmaking.api) ---
     ("matchmaking.matchmaking", "GET"):        ("login",  "200",    "200",    "200",    "403",    "200",    "403",     "403"),
     ("matchmaking.matchmaking", "POST"):       ("login",  MATCH,    MATCH,    "403",    "403",    "403",    "403",     "403"),
     ("matchmaking.run", "POST"):               ("login",  MATCH,    MATCH,    "403",    "403",    "403",    "403",     "403"),
@@ -334,8 +334,8 @@ ENDPOINTS_WITH_IDS = {"questions.questions", "questions.move_question", "questio
                       "campaigns.campaigns", "campaigns.new_campaign", "campaigns.edit_campaign", "campaigns.campaign",
                       "campaigns.campaign_status", "campaigns.report", "campaigns.new_digest", "campaigns.edit_digest",
                       "zones.setup", "zones.save_gate", "zones.delete", "zones.attendance", "zones.attendance_json",
-                      "meetings.edition_meetings", "meetings.edition_caps",  # meetings (hua)
-                      # recommendations (lan)
+                      "meetings.edition_meetings", "meetings.edition_caps",  # meetings
+                      # recommendations
                       "matchmaking.matchmaking", "matchmaking.run", "matchmaking.backtest", "matchmaking.exclusions",
                       "matchmaking_api.registration_recommendations", "matchmaking_api.exhibitor_recommendations"}
 

@@ -90,7 +90,7 @@ def contribute(world: DemoWorld) -> None:
         body_en="Dear {name},\n\nthe show is open until the last day. Register online and skip the queue:\n{link}",
         body_zh="{name}，您好：\n\n展会正在举办中。在线登记，入场免排队：\n{link}")
     services.create_campaign(world.scope, live, draft, actor_id=world.user_ids.get("manager"))
-    # jun: two supply-and-demand digests, drafts ready to send (weekly to core buyers; to paying exhibitors)
+    # two supply-and-demand digests, drafts ready to send (weekly to core buyers; to paying exhibitors)
     from . import digests
 
     digests.create_digest(world.scope, live, "Weekly buyers' digest 买家周报",

@@ -48,7 +48,7 @@ class SubscriptionForm(Form):
                          default="unsubscribe")
 
 
-# --- supply-and-demand digests (jun) ---------------------------------------------------------------------
+# --- supply-and-demand digests ---------------------------------------------------------------------
 
 class DigestForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])

@@ -174,7 +174,7 @@ def unsubscribe(token):
                            organizer=sub.campaign.edition.show.name)
 
 
-# --- supply-and-demand digests (jun) -----------------------------------------------------------------------
+# --- supply-and-demand digests -----------------------------------------------------------------------
 
 def _digest_form(campaign: Campaign | None = None) -> DigestForm:
     if request.method == "POST":

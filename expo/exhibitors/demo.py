@@ -50,7 +50,7 @@ def contribute(world: DemoWorld) -> None:
     contribute_products(world)
 
 
-# --- products (jun): each company's catalogue, from its categories -----------------------------------------
+# --- products: each company's catalogue, from its categories -----------------------------------------
 # (English name, Chinese name, English description, Chinese description) per leaf category of the demo tree.
 PRODUCTS = {
     "Living room 客厅家具": [

@@ -121,7 +121,7 @@ class DistinctCompanies(db.Model):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-# --- products (jun) ------------------------------------------------------------------------------------
+# --- products ------------------------------------------------------------------------------------
 
 product_categories = Table(
     "product_categories",

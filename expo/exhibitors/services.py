@@ -157,7 +157,7 @@ def set_status(exhibitor: Exhibitor, status: str, *, actor_id: int | None = None
                                                 "from": source, "to": status})
 
 
-# --- products (jun): expo.exhibitors.products, re-exported for the floors above ---------------------------
+# --- products: expo.exhibitors.products, re-exported for the floors above ---------------------------
 from .products import (  # noqa: E402
     CatalogueEntry, ProductData, ProductText, companies_changed_since, company_products, create_product,
     delete_product, get_product, new_products, products_for_exhibitors, public_catalogue, update_product,

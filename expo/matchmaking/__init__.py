@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..core.registry import ActivityKind, Module, NavEntry, NavGroup, Permission
 
-# --- recommendations (lan) ---
+# --- recommendations ---
 VIEW_MATCHMAKING = "view_matchmaking"  # organizer staff: the edition's recommendations, backtest and API
 MANAGE_MATCHMAKING = "manage_matchmaking"  # organizer: weights, exclusion rules, runs
 INVITE_VISITORS = "see_recommended_visitors"  # exhibitor staff: the visitors recommended to the stand
@@ -39,7 +39,7 @@ REC_AUDIT_ACTIONS = {"matchmaking.settings": _l("Matchmaking settings changed"),
 REC_AUDIT_FIELDS = {"weights": _l("Weights"), "changed": _l("Changed")}
 REC_AUDIT_OBJECTS = {"matchmaking_settings": _l("Matchmaking settings"),
                      "matchmaking_exclusions": _l("Matchmaking exclusion")}
-# --- meetings (hua) ---
+# --- meetings ---
 MANAGE_MEETINGS = "manage_meetings"  # exhibitor staff: answer, request, mark arrived / no-show
 PUBLISH_SLOTS = "publish_meeting_slots"  # exhibitor admin: the times and tables the stand offers
 VIEW_MEETINGS = "view_meetings"  # organizer staff: the edition's meetings

@@ -207,20 +207,20 @@ def _form_data(tenant: Tenant, twin) -> dict[str, dict]:
                                     "body_zh": "伪造 {link}"},
         "campaigns.campaign_status": {"to": "sending"},
         "campaigns.unsubscribe": {"action": "unsubscribe"},  # the signed link of a campaign mail
-        # lan: recommendations (settings, a run, the backtest, a blocked pair, an exhibitor's "not interested")
+        # recommendations (settings, a run, the backtest, a blocked pair, an exhibitor's "not interested")
         "matchmaking.matchmaking": {"weight_category": "2", "weight_text": "1", "weight_profile": "0",
                                     "weight_history": "0", "top_n": "10"},
         "matchmaking.run": {},
         "matchmaking.backtest": {},
         "matchmaking.exclusions": {"exhibitor": str(tenant.exhibitor.id), "registration": str(tenant.registration.id)},
         "matchmaking.dismiss": {"registration": str(tenant.registration.id)},
-        # jun: products and digests
+        # products and digests
         "products.catalogue": {"name_en": f"Forged product {n}"},
         "products.delete": lambda client: {"product_id": str(_jun_product(tenant))},
         "campaigns.new_digest": {"name": f"Forged digest {n}", "audience": "visitors", "visitor_categories": ["buyer"],
                                  "period_days": "7", "top_n": "5"},
         "campaigns.edit_digest": lambda client: _jun_as_digest(tenant, n),
-        # hua: meetings (slots on the edition's last day, still to come; a meeting to answer or move)
+        # meetings (slots on the edition's last day, still to come; a meeting to answer or move)
         "meetings.slots": {"day": tenant.edition.ends_on.isoformat(), "start": "15:00", "end": "16:00",
                            "minutes": "30"},
         "meetings.delete_slot": lambda client: {"slot_id": str(_hua_meeting(tenant)["slots"][3])},
@@ -374,12 +374,12 @@ POST_FORMS = ("questions.questions", "questions.move_question", "questions.quest
               "core.edition_consent", "core.edition_retention", "visitors.sharing", "visitors.erase",
               "visitors.staff_erase",
               "campaigns.new_campaign", "campaigns.edit_campaign", "campaigns.campaign_status", "campaigns.unsubscribe",
-              "products.catalogue", "products.delete", "campaigns.new_digest", "campaigns.edit_digest",  # jun
+              "products.catalogue", "products.delete", "campaigns.new_digest", "campaigns.edit_digest",
               "matchmaking.matchmaking", "matchmaking.run", "matchmaking.backtest", "matchmaking.exclusions",
-              "matchmaking.dismiss",  # lan
+              "matchmaking.dismiss",
               "meetings.slots", "meetings.delete_slot", "meetings.request_visitor", "meetings.answer",
               "meetings.move_meeting", "meetings.visitor_request", "meetings.visitor_answer", "meetings.visitor_move",
-              "meetings.edition_caps",  # hua
+              "meetings.edition_caps",
               "registration.setup", "registration.decide", "registration.portal_invitations",
               "registration.portal_code_switch", "registration.manage", "registration.cancel",
               "registration.invitations_report", "registration.organizer_code_switch",

@@ -391,7 +391,7 @@ def test_cli_exports_csv_and_json(world, app):
     assert "anna@example.com" not in result.output
 
 
-# --- runs: no lock held across a run, failures, dead workers, chunks, exports' filters (lan2) ----------------
+# --- runs: no lock held across a run, failures, dead workers, chunks, exports' filters ----------------
 
 def test_a_run_holds_no_write_lock_while_the_engine_runs(world, monkeypatch):
     """While the engine computes, a badge scan (another writer) writes at once, and the settings row is free
