@@ -136,6 +136,9 @@ def fast_execute(connection, statement, params: dict) -> FastResult:
     except connection.dialect.loaded_dbapi.Error as error:
         disconnected = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
         if disconnected:
+            # As SQLAlchemy does on a disconnect: the server went away for every pooled connection, so the whole
+            # pool is invalidated (each older connection is replaced at its next checkout), then this one.
+            connection.engine.pool._invalidate(connection.connection, error)
             connection.invalidate(error)
         raise DBAPIError.instance(prepared.sql, values, error, connection.dialect.loaded_dbapi.Error,
                                   connection_invalidated=disconnected, dialect=connection.dialect) from error
