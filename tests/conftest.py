@@ -45,8 +45,50 @@ class RequestIsolatedClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
+def worker_number() -> int:
+    """0 for a plain run; N for pytest-xdist's worker gwN (``make test`` runs two): each worker gets its own
+    database and broker, so that parallel tests never see each other's rows or tasks."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(name[2:]) if name.startswith("gw") and name[2:].isdigit() else 0
+
+
 def database_url(tmp_path_factory) -> str:
-    return os.environ.get("EXPO_TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    url = os.environ.get("EXPO_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    return _worker_database(url) if url.startswith("postgresql") else url
+
+
+def _worker_database(url: str) -> str:
+    """EXPO_TEST_DATABASE_URL's database for worker 0, a sibling database (``test_w1``) for the others;
+    either is created on first use (through the server's ``postgres`` database)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    base = make_url(url)
+    name = f"{base.database}_w{worker_number()}" if worker_number() else base.database
+    admin = create_engine(base.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def broker_url() -> str:
+    """EXPO_TEST_BROKER_URL when set (Redis database N, one lower per xdist worker: redis://…/15 for the
+    first, /14 for the second), else the embedded filesystem broker (folders under the instance)."""
+    url = os.environ.get("EXPO_TEST_BROKER_URL")
+    if not url:
+        return "filesystem://"
+    if worker_number() and url.startswith(("redis://", "rediss://")):
+        head, _, number = url.rpartition("/")
+        if number.isdigit():
+            return f"{head}/{int(number) - worker_number()}"
+    return url
 
 
 @pytest.fixture(scope="session")
@@ -359,6 +401,47 @@ def field_errors(page: str, name: str) -> list[str]:
 def redirect_path(response) -> str:
     assert response.status_code == 302, (response.status_code, response.get_data(as_text=True)[:2000])
     return urlsplit(response.headers["Location"]).path
+
+
+def race(app, act, arguments, *, prepare=None, timeout: float = 120) -> list:
+    """Race: one thread per item of ``arguments`` (a tuple of arguments, or one argument), each in its own app
+    context and transaction. A racer runs ``prepare(*args)`` first when given (loading rows, checking what it
+    sees) and waits at a barrier; all are released together into ``act`` — ``act(prepared)`` after a prepare,
+    else ``act(*args)`` — and commit. Returns one outcome per item, in order: what ``act`` returned, or the
+    ServiceError it raised (rolled back). Any other exception, or a racer still running at the timeout, fails
+    the test."""
+    import threading
+
+    from expo.core.services import ServiceError
+
+    arguments = [item if isinstance(item, tuple) else (item,) for item in arguments]
+    barrier = threading.Barrier(len(arguments))
+    outcomes, errors = [None] * len(arguments), []
+
+    def racer(n, args):
+        with app.app_context():
+            try:
+                prepared = prepare(*args) if prepare else None
+                barrier.wait(timeout=timeout)
+                outcomes[n] = act(prepared) if prepare else act(*args)
+                db.session.commit()
+            except ServiceError as error:
+                db.session.rollback()
+                outcomes[n] = error
+            except Exception as error:  # noqa: BLE001 - reported below, with the racer's number
+                db.session.rollback()
+                errors.append(f"racer {n}: {error!r}")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=racer, args=(n, args)) for n, args in enumerate(arguments)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout * 3)
+    assert not any(thread.is_alive() for thread in threads), "a racer did not finish"
+    assert errors == [], errors
+    return outcomes
 
 
 def count(model) -> int:

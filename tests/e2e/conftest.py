@@ -67,13 +67,14 @@ def new_page(browser, live_server):
     assert not errors, f"JavaScript errors in the browser: {errors}"
 
 
-def sign_in(page, email: str, language: str = "en") -> None:
-    """Sign in through the login form in ``language`` (the language switch first, then the form)."""
+def sign_in(page, email: str, language: str = "en", password: str | None = None) -> None:
+    """Sign in through the login form in ``language`` (the language switch first, then the form), with the
+    tests' password unless another is given (the demo's)."""
     from ..conftest import PASSWORD
 
     page.goto(f"/lang/{language}?next=/login")
     page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password]", password or PASSWORD)
     with page.expect_navigation():
         page.press("input[name=password]", "Enter")
-    assert "/login" not in page.url
+    assert "/login" not in page.url, f"sign-in failed for {email}: {page.inner_text('body')[:500]}"

@@ -7,7 +7,6 @@ lock serialises the requests (a smaller crowd, the same invariants)."""
 from __future__ import annotations
 
 import random
-import threading
 from datetime import date, time, timedelta
 
 from sqlalchemy import func, select
@@ -20,6 +19,8 @@ from expo.matchmaking import meeting_tasks, meetings
 from expo.matchmaking.meeting_models import LIVE, Meeting, MeetingSlot
 from expo.visitors.models import Registration
 
+from ..conftest import race
+
 EXHIBITORS = 10
 SLOTS_EACH = 10  # 100 slots: ten exhibitors, the same ten times each
 SINGLE_PER_SLOT = 6  # visitors asking for one slot only: every slot surely ends booked
@@ -27,39 +28,17 @@ DOUBLE = 200  # visitors asking for two slots at the same time with two exhibito
 
 
 def _race(app, requests: list[tuple[int, int]]):
-    """Every (registration id, slot id) request at the same moment (a barrier releases them together), each in
-    its own thread, app context and transaction. Returns (booked, refused, errors)."""
-    barrier = threading.Barrier(len(requests))
-    booked, refused, errors = [], [], []
-    lock = threading.Lock()
-
+    """Every (registration id, slot id) request at the same moment (tests.conftest.race), each in its own thread,
+    app context and transaction. Returns (booked, refused): (registration id, slot id, meeting id) of each
+    booking, and the refusals' messages."""
     def ask(registration_id, slot_id):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=120)
-                registration = db.session.get(Registration, registration_id)
-                slot = db.session.get(MeetingSlot, slot_id)
-                meeting = meetings.request_by_visitor(registration, slot)
-                db.session.commit()
-                with lock:
-                    booked.append((registration_id, slot_id, meeting.id))
-            except ServiceError as error:
-                db.session.rollback()
-                with lock:
-                    refused.append(str(error))
-            except Exception as error:  # noqa: BLE001 - the test reports any failure of a racer
-                db.session.rollback()
-                with lock:
-                    errors.append(repr(error))
-            finally:
-                db.session.remove()
+        registration = db.session.get(Registration, registration_id)
+        meeting = meetings.request_by_visitor(registration, db.session.get(MeetingSlot, slot_id))
+        return registration_id, slot_id, meeting.id
 
-    threads = [threading.Thread(target=ask, args=pair) for pair in requests]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    return booked, refused, errors
+    outcomes = race(app, ask, requests, timeout=120)
+    return ([o for o in outcomes if not isinstance(o, ServiceError)],
+            [str(o) for o in outcomes if isinstance(o, ServiceError)])
 
 
 def test_a_thousand_concurrent_requests_for_a_hundred_slots_book_exactly_a_hundred(app, make, monkeypatch):
@@ -96,9 +75,8 @@ def test_a_thousand_concurrent_requests_for_a_hundred_slots_book_exactly_a_hundr
     if postgres:
         assert len(requests) == 1000 and len(grid) == 100
 
-    booked, refused, errors = _race(app, requests)
+    booked, refused = _race(app, requests)
 
-    assert errors == []
     assert len(booked) == len(grid)  # every slot booked, exactly once
     # each booking handed its mail over after its own commit; refused requests handed nothing
     assert sorted(meeting_id for meeting_id, _kind in handed) == sorted(m for _r, _s, m in booked)
@@ -132,33 +110,9 @@ def test_staff_tapping_accept_at_the_same_moment_make_one_move(app, make, monkey
     db.session.commit()
     db.session.remove()
     handed.clear()
-    barrier = threading.Barrier(len(staff_ids))
-    outcomes, lock = [], threading.Lock()
-
-    def tap(user_id):
-        with app.app_context():
-            try:
-                meeting = db.session.get(Meeting, meeting_id)
-                barrier.wait(timeout=30)
-                meetings.accept(meeting, "exhibitor", actor_id=user_id)
-                db.session.commit()
-                result = "accepted"
-            except ServiceError:
-                db.session.rollback()
-                result = "refused"
-            except Exception as error:  # noqa: BLE001 - reported below
-                db.session.rollback()
-                result = repr(error)
-            finally:
-                db.session.remove()
-            with lock:
-                outcomes.append(result)
-
-    threads = [threading.Thread(target=tap, args=(user_id,)) for user_id in staff_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = race(app, lambda meeting_user: meetings.accept(*meeting_user[:2], actor_id=meeting_user[2]), staff_ids,
+                    prepare=lambda user_id: (db.session.get(Meeting, meeting_id), "exhibitor", user_id), timeout=30)
+    outcomes = ["refused" if isinstance(o, ServiceError) else "accepted" for o in outcomes]
     assert sorted(outcomes) == ["accepted"] + ["refused"] * (len(staff_ids) - 1)
     meeting = db.session.get(Meeting, meeting_id)
     assert meeting.status == "accepted" and meeting.sequence == 1
@@ -177,35 +131,12 @@ def test_slot_grids_of_other_lengths_published_at_once_never_overlap_at_a_table(
     exhibitor_id, day = exhibitor.id, edition.starts_on
     db.session.remove()
     lengths = [30, 45, 20, 40, 60, 30, 45, 20]
-    barrier = threading.Barrier(len(lengths))
-    outcomes, lock = [], threading.Lock()
-
     def publish(minutes):
-        with app.app_context():
-            try:
-                target = db.session.get(Exhibitor, exhibitor_id)
-                barrier.wait(timeout=30)
-                made = meetings.add_slots(target, day, time(10), time(12), minutes, ["T1"])
-                db.session.commit()
-                result = ("made", minutes, len(made))
-            except ServiceError:
-                db.session.rollback()
-                result = ("refused", minutes, 0)
-            except Exception as error:  # noqa: BLE001 - reported below
-                db.session.rollback()
-                result = ("error", minutes, repr(error))
-            finally:
-                db.session.remove()
-            with lock:
-                outcomes.append(result)
+        made = meetings.add_slots(db.session.get(Exhibitor, exhibitor_id), day, time(10), time(12), minutes, ["T1"])
+        return minutes, len(made)
 
-    threads = [threading.Thread(target=publish, args=(minutes,)) for minutes in lengths]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert [o for o in outcomes if o[0] == "error"] == []
-    winners = {minutes for kind, minutes, made in outcomes if kind == "made" and made}
+    outcomes = [o for o in race(app, publish, lengths, timeout=30) if not isinstance(o, ServiceError)]
+    winners = {minutes for minutes, made in outcomes if made}
     assert len(winners) == 1  # one length holds the table (the same grid again adds nothing)
     spans = sorted(db.session.execute(select(MeetingSlot.starts_at, MeetingSlot.ends_at).where(
         MeetingSlot.exhibitor_id == exhibitor_id, MeetingSlot.table_label == "T1")).all())

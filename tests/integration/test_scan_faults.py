@@ -49,7 +49,8 @@ import pytest
 from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.pool import NullPool
 
-pytestmark = pytest.mark.integration
+# serial: it restarts the PostgreSQL server, so ``make test`` runs it alone, after the parallel run
+pytestmark = [pytest.mark.integration, pytest.mark.serial]
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 3

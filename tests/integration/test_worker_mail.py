@@ -30,7 +30,7 @@ from expo.extensions import db
 from expo.visitors.models import Registration
 from expo.visitors.services import badge_code
 
-from ..conftest import csrf_token
+from ..conftest import broker_url, csrf_token
 
 pytestmark = pytest.mark.integration
 
@@ -64,11 +64,6 @@ def smtp_server():
         yield controller, handler
     finally:
         controller.stop()
-
-
-def broker_url() -> str:
-    """EXPO_TEST_BROKER_URL when set, else the embedded filesystem broker (folders under the instance)."""
-    return os.environ.get("EXPO_TEST_BROKER_URL") or "filesystem://"
 
 
 def require_broker(url: str) -> None:

@@ -40,7 +40,11 @@ def decode_page(page) -> list[tuple[str, float, float]]:
         p = result.position
         xs = [p.top_left.x, p.top_right.x, p.bottom_left.x, p.bottom_right.x]
         ys = [p.top_left.y, p.top_right.y, p.bottom_left.y, p.bottom_right.y]
-        found.append((result.text, sum(xs) / 4 / SCALE, sum(ys) / 4 / SCALE))
+        x, y = sum(xs) / 4 / SCALE, sum(ys) / 4 / SCALE
+        # zxing-cpp now and then reports one symbol twice (two finder-pattern fits a module apart): the same
+        # text centred within a few points is one printed code, not two
+        if not any(t == result.text and abs(x - fx) < 6 and abs(y - fy) < 6 for t, fx, fy in found):
+            found.append((result.text, x, y))
     return found
 
 
