@@ -49,6 +49,7 @@ class CompanyPage:
     panels: list[dict] = field(default_factory=list)
     timeline: Page | None = None
     zone: str = "UTC"
+    account: object = None  # accounts.Account: contacts, sales activities, contracts and payments (pipeline part)
 
     @property
     def area_total(self):
@@ -77,7 +78,10 @@ def company_page(scope: Scope, company: Company, *, allowed=lambda permission: F
               if (panel := hook(scope, company, keys, allowed)) is not None]
     timeline = activity.timeline(scope, "company", ids, page=page, per_page=per_page)
     preload_timeline(timeline)
-    return CompanyPage(company, aliases, exhibitors, panels, timeline, _audit_zone(scope))
+    from .accounts import account  # the booth-sales account (pipeline part)
+
+    return CompanyPage(company, aliases, exhibitors, panels, timeline, _audit_zone(scope),
+                       account(scope, ids, [e.id for e in exhibitors]))
 
 
 # --- search (the core hook "search") ---------------------------------------------------------------

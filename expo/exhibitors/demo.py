@@ -48,6 +48,11 @@ def contribute(world: DemoWorld) -> None:
                                   "booth_staff")
         world.staff[exhibitor.id] = [user.id]
     contribute_products(world)
+    # Issue 8's parts, each in its own file: the living pipeline, the reps, the floor plan, the portal, the manual.
+    from . import floor_demo, manual_demo, pipeline_demo, portal_demo, rep_demo
+
+    for part in (pipeline_demo, rep_demo, floor_demo, portal_demo, manual_demo):
+        part.contribute(world)
 
 
 # --- products: each company's catalogue, from its categories -----------------------------------------

@@ -19,12 +19,17 @@ class ExhibitorForm(Form):
 
 
 class CompanyForm(Form):
+    """The company profile in both languages: ``name`` and ``description`` are the company's own (English)
+    text, ``name_zh`` and ``description_zh`` its Chinese one (exhibitors.portal.save_profile)."""
+
     name = StringField(_l("Company name"), validators=[DataRequired(), Length(max=200)])
+    name_zh = StringField(_l("Company name in Chinese"), validators=[Optional(), Length(max=200)])
     country = StringField(_l("Country (ISO code)"), validators=[Optional(), Length(max=2)])
     website = StringField(_l("Website"), validators=[Optional(), Length(max=300)])
     email = EmailField(_l("Email"), validators=[Optional(), Email()])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    description = TextAreaField(_l("Description (English)"), validators=[Optional(), Length(max=5000)])
+    description_zh = TextAreaField(_l("Description (Chinese)"), validators=[Optional(), Length(max=5000)])
 
 
 STAFF_ROLES = ("booth_staff", "exhibitor_admin")

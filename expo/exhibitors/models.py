@@ -1,7 +1,7 @@
 """Companies (persistent) and their participation in an edition (exhibitors)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -88,12 +88,18 @@ class Exhibitor(db.Model):
     price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     status: Mapped[str] = mapped_column(String(20), default="prospect")
     sales_rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True), index=True)
+    # The booth-sales deal (issue 8): the booth type sets the price per m² (value = price, else m² × that);
+    # when the organizer expects to close, and why a lost prospect was lost.
+    booth_type_id: Mapped[int | None] = mapped_column(ForeignKey("booth_types.id"), index=True)
+    expected_close_on: Mapped[date | None]
+    lost_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
     external_ref: Mapped[str | None] = mapped_column(String(100))  # the source system's id (imports)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     company: Mapped[Company] = relationship()
     edition: Mapped[Edition] = relationship()
     categories: Mapped[list[Category]] = relationship(secondary=exhibitor_categories)
+    booth_type: Mapped[BoothType | None] = relationship()
 
     @property
     def status_state(self) -> State:
@@ -102,6 +108,59 @@ class Exhibitor(db.Model):
     @property
     def booth(self) -> str:
         return "-".join(p for p in (self.hall, self.stand) if p)
+
+    @property
+    def deal_value(self) -> Decimal | None:
+        """What the booking is worth: the agreed price, else m² × the booth type's price per m², else None."""
+        if self.price is not None:
+            return self.price
+        if self.area_m2 is not None and self.booth_type is not None:
+            return (self.area_m2 * self.booth_type.price_per_m2).quantize(Decimal("0.01"))
+        return None
+
+
+class BoothType(db.Model):
+    """A kind of booth an edition sells (e.g. shell scheme, raw space, corner), with its price per m²."""
+
+    __tablename__ = "booth_types"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "code"),
+        CheckConstraint("price_per_m2 >= 0", name="price_not_negative"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    name_zh: Mapped[str] = mapped_column(String(100), default="")
+    price_per_m2: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def name(self, language: str | None = None) -> str:
+        first, second = (self.name_zh, self.name_en) if (language or "").startswith("zh") else \
+            (self.name_en, self.name_zh)
+        return first or second or self.code
+
+
+# The chance that a deal at each stage closes, in percent, unless the edition sets its own (stage_probabilities).
+DEFAULT_STAGE_PROBABILITY = {"prospect": 10, "contacted": 20, "negotiating": 50, "contracted": 90, "paid": 100,
+                             "exhibited": 100, "lost": 0, "cancelled": 0}
+
+
+class StageProbability(db.Model):
+    """An edition's own chance of closing for a pipeline stage (percent), over DEFAULT_STAGE_PROBABILITY."""
+
+    __tablename__ = "stage_probabilities"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "status"),
+        CheckConstraint(EXHIBITOR_STATUS.check("status"), name="valid_status"),
+        CheckConstraint("percent BETWEEN 0 AND 100", name="valid_percent"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id"), index=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    percent: Mapped[int]
 
 
 class DistinctCompanies(db.Model):
@@ -165,3 +224,11 @@ class Product(db.Model):
         first, second = (self.description_zh, self.description_en) if (language or "").startswith("zh") else \
             (self.description_en, self.description_zh)
         return first or second
+
+
+# --- issue 8's parts, each in its own file (registered with the other tables through this module) ---------
+from .pipeline_models import *  # noqa: E402,F401,F403
+from .rep_models import *  # noqa: E402,F401,F403
+from .floor_models import *  # noqa: E402,F401,F403
+from .portal_models import *  # noqa: E402,F401,F403
+from .manual_models import *  # noqa: E402,F401,F403

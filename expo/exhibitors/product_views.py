@@ -1,6 +1,7 @@
 """Products: the exhibitor admin's catalogue in the portal, and the public list of an edition's exhibitors
 with their products (the show page's exhibitor entries)."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,7 +15,7 @@ from ..core.forms import Form, choices
 from ..core.models import Edition
 from ..core.services import ServiceError, category_tree, parse_id
 from ..extensions import db
-from . import EDIT_COMPANY, products
+from . import EDIT_COMPANY, portal, products
 
 bp = Blueprint("products", __name__)
 
@@ -77,16 +78,21 @@ def catalogue():
                                                   actor_id=current_user.id)
                 flash(_("Product saved.") if changed else _("Nothing changed."), "success")
             else:
-                products.create_product(exhibitor, form.data_for_service(), actor_id=current_user.id)
-                flash(_("Product added."), "success")
+                editing = products.create_product(exhibitor, form.data_for_service(), actor_id=current_user.id)
+                flash(_("Product added. Now add its pictures."), "success")
+                return redirect(url_for("products.catalogue", edit=editing.id) + "#pictures")
         except ServiceError as error:
             db.session.rollback()
             field = error.field if error.field and hasattr(form, error.field) else "name_en"
             getattr(form, field).errors.append(str(error))
         else:
             return redirect(url_for("products.catalogue"))
+    catalogue_products = products.company_products(exhibitor)
     return render_template("exhibitors/products.html", exhibitor=exhibitor, form=form, editing=editing,
-                           products=products.company_products(exhibitor), limit=products.MAX_PRODUCTS)
+                           products=catalogue_products, limit=products.MAX_PRODUCTS,
+                           pictures=portal.pictures_for_products(exhibitor.organizer_id,
+                                                                 [p.id for p in catalogue_products]),
+                           max_pictures=portal.MAX_PICTURES)
 
 
 @bp.route("/portal/products/delete", methods=["POST"])
@@ -113,5 +119,9 @@ def public_list(slug):
     if category_id not in {c.id for c, _depth in tree}:
         category_id = None
     entries = products.public_catalogue(edition, search=request.args.get("q", ""), category_id=category_id)
+    profiles = portal.public_profiles(edition.organizer_id, [e.exhibitor.company for e in entries],
+                                      str(get_locale()))
+    pictures = portal.pictures_for_products(edition.organizer_id, [p.id for e in entries for p in e.products])
     return render_template("exhibitors/products_public.html", edition=edition, entries=entries, tree=tree,
-                           category_id=category_id, q=request.args.get("q", "")[:100])
+                           category_id=category_id, q=request.args.get("q", "")[:100], profiles=profiles,
+                           pictures=pictures)

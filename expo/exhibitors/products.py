@@ -167,6 +167,9 @@ def update_product(exhibitor: Exhibitor, product: Product, data: ProductData, *,
 def delete_product(exhibitor: Exhibitor, product: Product, *, actor_id: int | None = None) -> None:
     """Remove the product from the catalogue (kept as removed: matchmaking learns of it by ``updated_at``)."""
     _own(exhibitor, product)
+    from .portal import discard_product_pictures  # portal reads products' text helpers: imported late
+
+    discard_product_pictures(product)  # its pictures go with it (their files once the removal commits)
     product.deleted_at = product.updated_at = utcnow()
     audit("product.deleted", organizer_id=exhibitor.organizer_id, user_id=actor_id, obj=product,
           details={"name": product.name()})
@@ -263,8 +266,12 @@ def public_catalogue(edition: Edition, *, search: str = "", category_id: int | N
                                                            Product.deleted_at.is_(None))
     if search and not unstorable(search):
         like = f"%{search}%"
+        from .portal_models import CompanyProfile
+
         stmt = stmt.where(func.lower(Company.name).like(like) | Exhibitor.company_id.in_(
-            products_of_company.where(func.lower(Product.name_en).like(like) | Product.name_zh.like(like))))
+            products_of_company.where(func.lower(Product.name_en).like(like) | Product.name_zh.like(like)))
+            | Exhibitor.company_id.in_(select(CompanyProfile.company_id).where(  # the Chinese name (portal)
+                CompanyProfile.organizer_id == edition.organizer_id, CompanyProfile.name_zh.like(like))))
     if category_id:
         from .models import exhibitor_categories
 

@@ -54,6 +54,9 @@ def add_exhibitor(scope: Scope, edition: Edition, company_name: str, *, hall: st
     activity.record("exhibitor.created", organizer_id=scope.organizer_id, subject_type="company",
                     subject_id=company.id, edition_id=edition.id, user_id=actor_id, obj=exhibitor,
                     details={"edition": edition.name, "machine": "exhibitor_status", "to": status})
+    from .assignment import assign_new  # the edition's assignment rules give a new prospect its sales rep
+
+    assign_new(exhibitor, actor_id=actor_id)
     return exhibitor
 
 
@@ -147,14 +150,30 @@ def exhibitor_list(scope: Scope, edition: Edition, *, statuses=(), search: str =
     return ExhibitorList(page_, sum(counts.values()), counts, Decimal(area or 0))
 
 
-def set_status(exhibitor: Exhibitor, status: str, *, actor_id: int | None = None) -> None:
-    """Move an exhibitor along the booth-sales pipeline (legal moves only, audited)."""
+def set_status(exhibitor: Exhibitor, status: str, *, actor_id: int | None = None, reason: str = "") -> bool:
+    """Move an exhibitor along the booth-sales pipeline (legal moves only, audited, on the company's timeline).
+    A move to "lost" needs the reason the prospect was lost (kept on the exhibitor until it is revived).
+    Returns False when the exhibitor is at that stage already."""
     source = exhibitor.status
-    if move_status(exhibitor, EXHIBITOR_STATUS, status, actor_id=actor_id):
-        activity.record("exhibitor.status", organizer_id=exhibitor.organizer_id, subject_type="company",
-                        subject_id=exhibitor.company_id, edition_id=exhibitor.edition_id, user_id=actor_id,
-                        obj=exhibitor, details={"edition": exhibitor.edition.name, "machine": "exhibitor_status",
-                                                "from": source, "to": status})
+    reason = " ".join((reason or "").replace("\x00", "").split())
+    if status == "lost" and EXHIBITOR_STATUS.can_move(source, status):
+        if not reason:
+            raise ServiceError(_l("Say why this prospect was lost."), "reason")
+        if len(reason) > 500:
+            raise ServiceError(_l("The reason is too long (500 characters at most)."), "reason")
+    if not move_status(exhibitor, EXHIBITOR_STATUS, status, actor_id=actor_id):
+        return False
+    details = {"edition": exhibitor.edition.name, "machine": "exhibitor_status", "from": source, "to": status}
+    if status == "lost":
+        exhibitor.lost_reason = reason
+        details["reason"] = reason
+    elif source == "lost":
+        exhibitor.lost_reason = ""
+    # A lost deal says why on the timeline (its own kind, declared by the pipeline part).
+    activity.record("exhibitor.lost" if status == "lost" else "exhibitor.status", organizer_id=exhibitor.organizer_id,
+                    subject_type="company", subject_id=exhibitor.company_id, edition_id=exhibitor.edition_id,
+                    user_id=actor_id, obj=exhibitor, details=details)
+    return True
 
 
 # --- products: expo.exhibitors.products, re-exported for the floors above ---------------------------

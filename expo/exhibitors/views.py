@@ -12,6 +12,7 @@ from ..core.templating import label
 from ..extensions import db
 from ..core.permissions import has_permission
 from . import EDIT_COMPANY, MANAGE_EXHIBITORS, MANAGE_STAFF, companies, services
+from . import portal as portal_services
 from .forms import STAFF_ROLES, CompanyForm, ExhibitorForm, StaffForm
 from .models import EXHIBITOR_STATUS, Exhibitor
 
@@ -135,12 +136,13 @@ def distinct_companies():
 @require(EDIT_COMPANY, exhibitor=True)
 def portal():
     exhibitor = current_user.exhibitor
-    form = CompanyForm(obj=exhibitor.company)
+    form = CompanyForm(obj=exhibitor.company, data=portal_services.profile_values(exhibitor.company))
     if form.validate_on_submit():
-        try:
-            changed = services.update_company(exhibitor.company, form.data, actor_id=current_user.id)
+        try:  # the profile in both languages (issue 8, portal)
+            changed = portal_services.save_profile(exhibitor, form.data, actor_id=current_user.id)
         except ServiceError as error:
-            getattr(form, error.field or "name").errors.append(str(error))
+            db.session.rollback()
+            getattr(form, error.field if hasattr(form, error.field or "") else "name").errors.append(str(error))
         else:
             flash(_("Profile saved.") if changed else _("Nothing changed."), "success")
             return redirect(url_for("exhibitors.portal"))

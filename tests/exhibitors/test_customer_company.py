@@ -124,7 +124,7 @@ def test_company_merge_is_refused_while_both_are_booked_for_one_edition(app, mak
     pair = companies.possible_duplicates(scope).items[0]
     assert pair.conflicts and pair.blocking(pair.company) and pair.blocking(pair.other)
     # resolved: the merged company's booking is marked lost; it stays with the alias, as history
-    exhibitors.set_status(db.session.get(Exhibitor, clash.id), "lost")
+    exhibitors.set_status(db.session.get(Exhibitor, clash.id), "lost", reason="Booked twice under two names")
     kept = companies.merge_companies(scope, t.exhibitor.company_id, twin.id, actor_id=None)
     db.session.commit()
     assert db.session.get(Exhibitor, clash.id).company_id == twin.id
