@@ -14,8 +14,8 @@ from .config import ROOT, Config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 # The modules, lowest floor first (see DESIGN.md, Layout). Each declares what it plugs in (MODULE).
-MODULES = ("expo.core", "expo.visitors", "expo.exhibitors", "expo.leads", "expo.matchmaking", "expo.onsite", "expo.postshow",
-           "expo.campaigns")
+MODULES = ("expo.core", "expo.visitors", "expo.exhibitors", "expo.leads", "expo.matchmaking", "expo.surveys",
+           "expo.support", "expo.onsite", "expo.postshow", "expo.campaigns")
 
 
 def create_app(overrides: dict | None = None) -> Flask:

@@ -389,5 +389,25 @@ def recommendations_command(edition, side, fmt, n, lang, compute, output):
         click.echo(f"{written} rows written to {output}", err=True)
 
 
+# --- predictions (issue 11) ---
+@main.command("predictions")
+@click.argument("edition")
+@click.option("--kind", type=click.Choice(["exhibitor", "visitor"]), default="exhibitor", show_default=True,
+              help="exhibitor: every company's chance of rebooking; visitor: every person's chance of coming back.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--lang", type=click.Choice(["en", "zh_CN"]), default="en", show_default=True,
+              help="Language of the reasons.")
+@click.option("--stored", is_flag=True, help="Read the latest stored run (else: compute and store a new one first).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file instead of standard output.")
+@with_appcontext
+def predictions_command(edition, kind, fmt, lang, stored, output):
+    """Every company's rebooking (or every person's return) score for the edition after EDITION (its id or
+    slug), with the reasons, keyed by the external references of imported rows (and the ids)."""
+    from .postshow import prediction_cli
+
+    prediction_cli.run(edition, kind, fmt, lang, stored, output)
+
+
 if __name__ == "__main__":
     main()

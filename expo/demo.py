@@ -54,8 +54,10 @@ def load_demo(visitors: int = 1000) -> dict:
 
 def sign_in_help(base: str, accounts: dict | None) -> str:
     if not accounts:
-        accounts = dict(db.session.execute(select(User.role, User.email).where(User.email.like(f"%@{DEMO_DOMAIN}"),
-                                                                               ~User.email.like("staff%"))).all())
+        accounts = {}  # the first demo account of each role (the sales team has more reps than the one sign-in)
+        for role, email in db.session.execute(select(User.role, User.email).where(
+                User.email.like(f"%@{DEMO_DOMAIN}"), ~User.email.like("staff%")).order_by(User.id)):
+            accounts.setdefault(role, email)
     if not accounts:
         return "Sign in with your own accounts."
     lines = [f"Demo sign-ins (password for all: {DEMO_PASSWORD}):"]

@@ -39,6 +39,11 @@ FILES: dict[str, list[tuple[str, str]]] = {
     ],
     # QR decoding for the camera on the scan pages (static/scanner.js): pure JavaScript, no WebAssembly, so it
     # runs under the strict policy; the service worker (static/sw.js) keeps it for offline use.
+    # Drag and drop of the booth-sales board's cards (static/pipeline.js); the board also works without it.
+    "sortablejs": [
+        ("Sortable.min.js", "Sortable.min.js"),
+        ("LICENSE", "LICENSE"),
+    ],
     "jsqr": [
         ("dist/jsQR.js", "jsQR.js"),
         ("LICENSE", "LICENSE"),

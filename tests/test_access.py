@@ -281,13 +281,25 @@ EXPECTED = {
 }
 # fmt: on
 
+# Issue 8's parts keep their expectations and the rows their URLs need in tests/access_parts/<part>.py: EXPECTED
+# (the same table), ID_PARAMS (their own id parameters) and build(tenant) -> {param: id} (rows made for a tenant).
+from .access_parts import floor, manual, pipeline, portal, rebooking, reps  # noqa: E402
+from .access_parts import callbacks, customers, lead_follow_up, predictions, surveys, tickets, winback  # noqa: E402
+from .access_parts import analytics  # noqa: E402
+
+ACCESS_PARTS = (pipeline, reps, floor, portal, manual, rebooking,
+                surveys, tickets, callbacks, lead_follow_up, customers, predictions, winback, analytics)
+for _part in ACCESS_PARTS:
+    assert not EXPECTED.keys() & _part.EXPECTED.keys(), _part.__name__
+    EXPECTED.update(_part.EXPECTED)
+
 # Pages under /org/editions/<edition_id>/ load the edition in the user's scope before anyone is
 # authorised (core.auth.edition_scoped): another organizer's edition is a 404 for all organizer staff.
 EDITION_SCOPED_PREFIX = "/org/editions/<int:edition_id>"
 
 # URL parameters that name a row of one organizer (filled from the other organizer in the foreign walk).
 ID_PARAMS = {"edition_id", "show_id", "lead_id", "token_id", "registration_id", "exhibitor_id", "person_id",
-             "company_id", "campaign_id", "job_id"}
+             "company_id", "campaign_id", "job_id"}.union(*(part.ID_PARAMS for part in ACCESS_PARTS))
 # URL parameters of public pages (a slug or a visitor's key is its own authorization).
 PUBLIC_PARAMS = {"slug", "key", "code", "token", "name"}  # name: a job's result file, under its job id  # token: a campaign mail's signed unsubscribe link
 
@@ -338,6 +350,7 @@ ENDPOINTS_WITH_IDS = {"questions.questions", "questions.move_question", "questio
                       # recommendations
                       "matchmaking.matchmaking", "matchmaking.run", "matchmaking.backtest", "matchmaking.exclusions",
                       "matchmaking_api.registration_recommendations", "matchmaking_api.exhibitor_recommendations"}
+ENDPOINTS_WITH_IDS |= {endpoint for part in ACCESS_PARTS for endpoint in getattr(part, "ENDPOINTS_WITH_IDS", ())}
 
 
 def _foreign_cases():
@@ -362,7 +375,7 @@ class Side:
     secrets: tuple
 
     @classmethod
-    def of(cls, t) -> Side:
+    def of(cls, t, extra: dict | None = None) -> Side:
         users = t.users
         return cls(emails={role: user.email for role, user in users.items()},
                    tokens={role: clear for role, (_token, clear) in t.tokens.items()},
@@ -372,7 +385,8 @@ class Side:
                         "registration_id": t.registration.id, "exhibitor_id": t.exhibitor.id,
                         "person_id": t.registration.person_id, "company_id": t.exhibitor.company_id,
                         "campaign_id": t.campaign.id, "job_id": t.import_job.id, "name": "errors.csv",
-                        "token": campaign_services.unsubscribe_token(t.campaign.id, t.registration.person_id)},
+                        "token": campaign_services.unsubscribe_token(t.campaign.id, t.registration.person_id),
+                        **(extra or {})},
                    code=t.code,
                    secrets=(t.registration.person.name, t.registration.person.email, t.edition.name,
                             t.exhibitor.company.name))
@@ -386,7 +400,9 @@ class Side:
 def _build_world(factory):
     tenants = factory.tenant("A", tokens=True), factory.tenant("B", tokens=True)
     db.session.commit()
-    return tenants, tuple(Side.of(t) for t in tenants)
+    extras = [{k: v for part in ACCESS_PARTS for k, v in part.build(t).items()} for t in tenants]
+    db.session.commit()
+    return tenants, tuple(Side.of(t, extra) for t, extra in zip(tenants, extras))
 
 
 @pytest.fixture

@@ -71,7 +71,11 @@ def test_demo_world(accounts):
                                              .where(Registration.edition_id == live.id)))
     assert {"buyer", "trade_visitor", "public", "media", "vip"} <= live_categories
     # 300 visitors and one colleague who gave the company switchboard's number (a possible duplicate)
-    assert count(select(func.count(Registration.id)).where(Registration.edition_id == live.id)) == 301
+    assert count(select(func.count(Registration.id)).where(Registration.edition_id == live.id,
+                                                           Registration.category != "exhibitor_staff")) == 301
+    # and the booth staff's badges (onsite.staff_badges), within each stand's quota
+    assert count(select(func.count(Registration.id)).where(Registration.edition_id == live.id,
+                                                           Registration.category == "exhibitor_staff")) > 0
     from expo.visitors.services import possible_duplicates
 
     pairs = possible_duplicates(Scope(live.organizer_id), per_page=100).items

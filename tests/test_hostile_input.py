@@ -55,7 +55,7 @@ def test_nul_in_the_registration_form_is_a_field_error(client, fair, field, valu
     assert count(Registration) == 0 and count(Person) == 0
 
 
-@pytest.mark.parametrize("area", ["NaN", "Infinity", "-inf", "1e999999", "99999999999"])
+@pytest.mark.parametrize("area", ["NaN", "sNaN", "-sNaN", "Infinity", "-inf", "1e999999", "99999999999"])
 def test_a_number_that_is_not_finite_or_too_big_is_a_field_error(app, fair, area):
     edition_id, _slug, owner = fair
     response = Browser(app, owner).post(f"/org/editions/{edition_id}/exhibitors", data={

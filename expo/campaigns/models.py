@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..core.db import UTCDateTime, utcnow
 from ..core.models import Edition, User
 from ..core.states import Machine, State
+from ..exhibitors.models import CompanyContact
 from ..extensions import db
 from ..visitors.models import Person
 
@@ -34,14 +35,17 @@ RECIPIENT_STATUS = Machine("campaign_recipient_status", [
 
 
 # What a campaign mails: a written mail to a segment, or a digest built for each recipient (campaigns.digests).
-CAMPAIGN_KINDS = ("mailing", "digest_visitors", "digest_exhibitors")
+# A win-back campaign mails a selection of the churn watch list (campaigns.winback); a survey invitation mails
+# each visitor or exhibitor their own survey link, with one reminder (campaigns.survey_mail).
+CAMPAIGN_KINDS = ("mailing", "digest_visitors", "digest_exhibitors", "winback", "survey")
 
 
 class Campaign(db.Model):
     __tablename__ = "campaigns"
     __table_args__ = (
         CheckConstraint(CAMPAIGN_STATUS.check("status"), name="valid_status"),
-        CheckConstraint("kind IN ('mailing', 'digest_visitors', 'digest_exhibitors')", name="valid_kind"),
+        CheckConstraint("kind IN ('mailing', 'digest_visitors', 'digest_exhibitors', 'winback', 'survey')",
+                        name="valid_kind"),
         CheckConstraint("recipient_count >= 0", name="non_negative_recipient_count"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,8 +71,15 @@ class Campaign(db.Model):
     link_base: Mapped[str | None] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(20), default="mailing")
     digest: Mapped[dict | None] = mapped_column(JSON)  # a digest's settings (campaigns.digests.DigestSettings)
+    # Win-back: the edition whose rebooking / return measures the effect (the show's next edition; None until
+    # it exists). The watch list's selection, holdout and the rest are in ``settings`` (campaigns.winback);
+    # a survey invitation keeps its survey and reminder delay there (campaigns.survey_mail).
+    target_edition_id: Mapped[int | None] = mapped_column(ForeignKey("editions.id"), index=True)
+    settings: Mapped[dict | None] = mapped_column(JSON)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one reminder (surveys)
 
-    edition: Mapped[Edition] = relationship()
+    edition: Mapped[Edition] = relationship(foreign_keys=[edition_id])
+    target_edition: Mapped[Edition | None] = relationship(foreign_keys=[target_edition_id])
     created_by: Mapped[User | None] = relationship()
 
     @property
@@ -83,8 +94,12 @@ class Recipient(db.Model):
     __table_args__ = (
         UniqueConstraint("campaign_id", "person_id"),
         UniqueConstraint("campaign_id", "user_id"),
+        UniqueConstraint("campaign_id", "contact_id"),
         CheckConstraint(RECIPIENT_STATUS.check("status"), name="valid_status"),
-        CheckConstraint("(person_id IS NULL) <> (user_id IS NULL)", name="person_or_user"),
+        CheckConstraint("(CASE WHEN person_id IS NULL THEN 0 ELSE 1 END)"
+                        " + (CASE WHEN user_id IS NULL THEN 0 ELSE 1 END)"
+                        " + (CASE WHEN contact_id IS NULL THEN 0 ELSE 1 END) = 1",
+                        name="one_addressee"),
         Index("ix_campaign_recipients_campaign_id_status", "campaign_id", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,6 +108,11 @@ class Recipient(db.Model):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
     # An exhibitor digest mails exhibitor staff accounts (users), every other campaign persons.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # A win-back campaign to exhibitors mails the company's main contact when no exhibitor admin has an account;
+    # ``company_id`` is the company a recipient stands for (win-back to exhibitors).
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("company_contacts.id"), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a survey invitation's one reminder
     locale: Mapped[str] = mapped_column(String(10), default="en")  # of the person's last registration
     status: Mapped[str] = mapped_column(String(10), default="pending")
     message_id: Mapped[int | None] = mapped_column(ForeignKey("mail_messages.id", ondelete="SET NULL"), index=True)
@@ -102,11 +122,14 @@ class Recipient(db.Model):
     campaign: Mapped[Campaign] = relationship()
     person: Mapped[Person | None] = relationship()
     user: Mapped[User | None] = relationship()
+    contact: Mapped[CompanyContact | None] = relationship()
 
     @property
     def addressee(self):
-        """The person or the user mailed (both have ``name`` and ``email``)."""
-        return self.person if self.person_id is not None else self.user
+        """The person, the user or the company contact mailed (all have ``name`` and ``email``)."""
+        if self.person_id is not None:
+            return self.person
+        return self.user if self.user_id is not None else self.contact
 
     @property
     def status_state(self) -> State:

@@ -163,7 +163,13 @@ def start(campaign: Campaign, *, actor_id: int | None = None, link_base: str | N
     if claimed.rowcount != 1:
         raise ServiceError(_l("This campaign is being sent or was sent already."))
     edition = db.session.get(Edition, campaign.edition_id)
-    if campaign.kind != "mailing":  # a digest: its core visitors or exhibitor admins (campaigns.digests)
+    if campaign.kind == "winback":
+        pass  # the watch list's selection became the recipients when the campaign was made (campaigns.winback)
+    elif campaign.kind == "survey":  # the survey's audience, as it is now (campaigns.survey_mail)
+        from . import survey_mail
+
+        survey_mail.snapshot(campaign, edition)
+    elif campaign.kind != "mailing":  # a digest: its core visitors or exhibitor admins (campaigns.digests)
         from . import digests
 
         digests.snapshot(campaign, edition)
@@ -214,6 +220,9 @@ class Batch:
     more: bool = False  # recipients still pending after this batch
 
 
+ADDRESSEES = (joinedload(Recipient.person), joinedload(Recipient.user), joinedload(Recipient.contact))  # one query
+
+
 def send_batch(campaign_id: int, *, now: datetime | None = None, limit: int | None = None) -> Batch:
     """One batch: claim the campaign's minute (at most one batch per BATCH_INTERVAL, whoever calls), then
     mail at most ``limit`` (rate_per_minute) pending recipients. Flushes; the caller commits, then hands
@@ -231,7 +240,7 @@ def send_batch(campaign_id: int, *, now: datetime | None = None, limit: int | No
     edition = db.session.get(Edition, campaign.edition_id)
     pending = list(db.session.scalars(
         select(Recipient).where(Recipient.campaign_id == campaign_id, Recipient.status == "pending")
-        .options(joinedload(Recipient.person), joinedload(Recipient.user)).order_by(Recipient.id).limit(limit)))
+        .options(*ADDRESSEES).order_by(Recipient.id).limit(limit)))
     batch = Batch(True, [])
     for recipient in pending:
         done = db.session.execute(update(Recipient).where(Recipient.id == recipient.id, Recipient.status == "pending")
@@ -271,6 +280,8 @@ def _deliverable(recipient: Recipient) -> bool:
     """A person with an address, not erased; or (exhibitor digests) an active user account."""
     if recipient.person_id is not None:
         return bool(recipient.person.email) and recipient.person.erased_at is None
+    if recipient.contact_id is not None:  # a company's contact (win-back to exhibitors)
+        return recipient.contact is not None and bool(recipient.contact.email)
     return recipient.user is not None and bool(recipient.user.email) and recipient.user.active
 
 
@@ -278,6 +289,14 @@ def _render(campaign: Campaign, edition: Edition, recipient: Recipient):
     """The recipient's mail: the campaign's text, or (a digest) built for them; None: nothing to mail."""
     if campaign.kind == "mailing":
         return render_mail(campaign, edition, recipient, recipient.person)
+    if campaign.kind == "winback":
+        from . import winback
+
+        return winback.render(campaign, edition, recipient)
+    if campaign.kind == "survey":
+        from . import survey_mail
+
+        return survey_mail.render(campaign, edition, recipient)
     from . import digests
 
     return digests.render(campaign, edition, recipient, base=_base_url(campaign))
@@ -287,6 +306,8 @@ def _timeline(recipient: Recipient) -> tuple[str, int]:
     """Whose timeline a mail goes on: the person's, or the company of the exhibitor user's."""
     if recipient.person_id is not None:
         return "person", recipient.person_id
+    if recipient.company_id is not None:
+        return "company", recipient.company_id
     return "company", recipient.user.exhibitor.company_id
 
 
@@ -313,6 +334,11 @@ def unsubscribe_token(campaign_id: int, person_id: int | None, *, user_id: int |
     if person_id is None and user_id is not None:
         return _signer(UNSUBSCRIBE_SALT).dumps([campaign_id, 0, user_id])
     return _signer(UNSUBSCRIBE_SALT).dumps([campaign_id, person_id])
+
+
+def contact_unsubscribe_token(campaign_id: int, contact_id: int) -> str:
+    """A company contact's unsubscribe link (win-back to exhibitors): [campaign, 0, 0, contact]."""
+    return _signer(UNSUBSCRIBE_SALT).dumps([campaign_id, 0, 0, contact_id])
 
 
 def _loads(salt: str, token) -> object | None:
@@ -398,7 +424,9 @@ def registration_link(edition: Edition, token) -> dict:
     if recipient is None or recipient.organizer_id != edition.organizer_id:
         return {}
     campaign = db.session.get(Campaign, recipient.campaign_id)
-    if campaign is None or campaign.edition_id != edition.id or campaign.kind != "mailing":
+    if campaign is None or campaign.kind not in ("mailing", "winback"):
+        return {}
+    if (campaign.target_edition_id if campaign.kind == "winback" else campaign.edition_id) != edition.id:
         return {}
     mark_opened(campaign, recipient)
     return {"source": "campaign", "campaign_id": campaign.id}
@@ -433,6 +461,8 @@ class Subscription:
 def subscription(token) -> Subscription | None:
     """Who a signed unsubscribe link is for, or None (forged, garbled, or the person is gone)."""
     value = _loads(UNSUBSCRIBE_SALT, token)
+    if isinstance(value, list) and len(value) == 4 and value[1:3] == [0, 0]:
+        return _contact_subscription(value[0], value[3])
     if isinstance(value, list) and len(value) == 3 and value[1] == 0 and type(value[1]) is int:
         return _user_subscription(value[0], value[2])
     if not (isinstance(value, list) and len(value) == 2 and all(type(v) is int and 0 < v <= core.MAX_DB_INT
@@ -457,6 +487,20 @@ def _user_subscription(campaign_id, user_id) -> Subscription | None:
     if campaign is None or user is None or user.organizer_id != campaign.organizer_id or not user.email:
         return None
     return Subscription(user, campaign, core.is_unsubscribed(user.organizer_id, user.email), "users")
+
+
+def _contact_subscription(campaign_id, contact_id) -> Subscription | None:
+    """A win-back's unsubscribe link for a company's contact."""
+    from ..exhibitors.models import CompanyContact
+
+    if not all(type(v) is int and 0 < v <= core.MAX_DB_INT for v in (campaign_id, contact_id)):
+        return None
+    campaign = db.session.get(Campaign, campaign_id)
+    contact = db.session.get(CompanyContact, contact_id)
+    if campaign is None or contact is None or contact.organizer_id != campaign.organizer_id or not contact.email:
+        return None
+    return Subscription(contact, campaign, core.is_unsubscribed(contact.organizer_id, contact.email),
+                        "company_contacts")
 
 
 def set_subscribed(sub: Subscription, subscribed: bool) -> bool:
@@ -510,15 +554,18 @@ def report(campaign: Campaign) -> Report:
                                      .group_by(Recipient.status)).all())
     opened = db.session.scalar(select(func.count()).where(Recipient.campaign_id == campaign.id,
                                                           Recipient.clicked_at.is_not(None))) or 0
+    # a win-back's link registers for the next edition (its target), every other campaign's for its own
+    edition_id = (campaign.target_edition_id or campaign.edition_id) if campaign.kind == "winback" \
+        else campaign.edition_id
     through = select(Registration.id).where(Registration.organizer_id == campaign.organizer_id,
                                             Registration.campaign_id == campaign.id,
                                             Registration.status != "cancelled")
     registered = db.session.scalar(select(func.count()).select_from(through.subquery())) or 0
     checked_in = db.session.scalar(select(func.count()).select_from(
-        through.where(Registration.id.in_(onsite.checked_in_registrations(campaign.edition_id))).subquery())) or 0
+        through.where(Registration.id.in_(onsite.checked_in_registrations(edition_id))).subquery())) or 0
     registered_any = db.session.scalar(select(func.count(func.distinct(Recipient.person_id))).where(
         Recipient.campaign_id == campaign.id, Recipient.status == "sent",
-        Recipient.person_id.in_(select(Registration.person_id).where(Registration.edition_id == campaign.edition_id,
+        Recipient.person_id.in_(select(Registration.person_id).where(Registration.edition_id == edition_id,
                                                                      Registration.status != "cancelled")))) or 0
     return Report(recipients=campaign.recipient_count, pending=counts.get("pending", 0), sent=counts.get("sent", 0),
                   skipped=counts.get("skipped", 0), opened=opened, registered=registered, checked_in=checked_in,
@@ -529,7 +576,7 @@ def recipients_page(campaign: Campaign, *, page: int = 1, per_page: int = 25):
     from ..core.paging import paginate
 
     return paginate(select(Recipient).where(Recipient.campaign_id == campaign.id)
-                    .options(joinedload(Recipient.person), joinedload(Recipient.user)).order_by(Recipient.id),
+                    .options(*ADDRESSEES).order_by(Recipient.id),
                     page=page, per_page=per_page)
 
 

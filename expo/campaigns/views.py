@@ -83,6 +83,8 @@ def edit_campaign(campaign_id):
         return redirect(url_for("campaigns.campaign", campaign_id=campaign.id))
     if digests.is_digest(campaign):
         return redirect(url_for("campaigns.edit_digest", campaign_id=campaign.id))
+    if campaign.kind in ("winback", "survey"):
+        return redirect(url_for("winback.edit_mail", campaign_id=campaign.id))
     form = _form(campaign)
     if form.validate_on_submit():
         try:
@@ -103,6 +105,10 @@ def campaign(campaign_id):
     campaign = _campaign(campaign_id)
     recipients = None if campaign.status == "draft" else services.recipients_page(
         campaign, page=page_number(request.args.get("page")))
+    if campaign.kind in ("winback", "survey"):  # a watch list's selection or a survey's audience
+        from .winback_views import campaign_page
+
+        return campaign_page(campaign, recipients)
     if digests.is_digest(campaign):  # who is core, and the first recipient's digest in both languages
         preview = digests.preview(campaign, g.edition) if campaign.status == "draft" else None
         sample = digests.sample(campaign, g.edition, visitor_services.request_base_url() or "") \
@@ -145,14 +151,23 @@ def campaign_status(campaign_id):
 def report(campaign_id):
     campaign = _campaign(campaign_id)
     figures = services.report(campaign)
-    lines = digests.describe(campaign, g.edition) if digests.is_digest(campaign) else \
-        describe(g.edition, services.segment_of(campaign))
+    from .winback_views import report_extra
+
+    extra = report_extra(campaign)
+    if campaign.kind in ("winback", "survey"):
+        from . import survey_mail, winback
+
+        lines = winback.describe(campaign) if campaign.kind == "winback" else \
+            [str(_("Visitors (people)") if survey_mail.audience(campaign) == "visitor" else _("Exhibitor companies"))]
+    else:
+        lines = digests.describe(campaign, g.edition) if digests.is_digest(campaign) else \
+            describe(g.edition, services.segment_of(campaign))
     chart = {"type": "funnel", "series": [{"name": campaign.name, "data": [
         {"name": _("Sent"), "value": figures.sent}, {"name": _("Opened the link"), "value": figures.opened},
         {"name": _("Registered through the link"), "value": figures.registered},
         {"name": _("Checked in"), "value": figures.checked_in}]}]}
     return render_template("campaigns/report.html", edition=g.edition, campaign=campaign, report=figures,
-                           chart=chart, segment_lines=lines)
+                           chart=chart, segment_lines=lines, extra=extra)
 
 
 # --- public ---------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import (DBAPIError, InterfaceError, MultipleResultsFound, NoResultFound, OperationalError,
-                            StatementError)
+from sqlalchemy.exc import (DBAPIError, IntegrityError, InterfaceError, MultipleResultsFound, NoResultFound,
+                            OperationalError, StatementError)
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -163,6 +163,17 @@ def insert_unless_exists(model, values: dict, unique: list[str] | None, returnin
     dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     stmt = dialect_insert(model).values(values).on_conflict_do_nothing(index_elements=unique).returning(returning)
     return connection.execute(stmt).scalar_one_or_none()
+
+
+def retry_once(work, races: tuple[type[BaseException], ...] = (IntegrityError,)):
+    """Run ``work``; when a concurrent request wins a race on a unique key (one of ``races``: a double click,
+    the same address at two kiosks), roll back and run it once more: the second run finds the winner's rows
+    and answers as for them."""
+    try:
+        return work()
+    except races:
+        db.session.rollback()
+        return work()
 
 
 def take_write_lock(session) -> None:

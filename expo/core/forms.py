@@ -43,7 +43,9 @@ class Form(FlaskForm):
     def validate(self, extra_validators=None):
         bad_numbers = []
         for field in self:
-            if isinstance(field.data, (Decimal, float)) and not math.isfinite(field.data):
+            data = field.data
+            if isinstance(data, (Decimal, float)) and not (data.is_finite() if isinstance(data, Decimal)
+                                                            else math.isfinite(data)):  # sNaN: no float
                 field.data = None  # NaN and infinities would break the field's own range checks
                 bad_numbers.append(field)
         valid = super().validate(extra_validators)

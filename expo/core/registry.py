@@ -61,6 +61,8 @@ class ActivityKind:
 from flask_babel import lazy_gettext as _l  # noqa: E402
 
 SETUP = NavGroup("setup", _l("Set-up"), "sliders")
+# The exhibitor's bar: the company's own pages (profile, products, staff, staff badges) are one menu.
+COMPANY = NavGroup("company", _l("Company"), "building")
 REPORTS = NavGroup("reports", _l("Reports"), "bar-chart")
 
 
@@ -75,7 +77,8 @@ class Module:
     tasks: tuple[str, ...] = ()  # modules whose import registers Celery tasks
     beat: dict = field(default_factory=dict)  # Celery beat entries, merged into beat_schedule
     demo: str | None = None  # "expo.x.demo:contribute", called in floor order by expo.demo
-    hooks: dict[str, str] = field(default_factory=dict)  # hook name -> "module:function"
+    # hook name -> "module:function", or a tuple of them (called in that order)
+    hooks: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
     # The audit log in words: the module's actions ("lead.captured" -> "Lead captured"), the detail fields it
     # writes, and its tables as objects ("leads" -> "Lead").
     audit_actions: dict = field(default_factory=dict)
@@ -151,7 +154,12 @@ class Registry:
         return sorted(entries, key=lambda e: e.order)
 
     def hook(self, name: str) -> list[Callable]:
-        return [resolve(m.hooks[name]) for m in self.modules.values() if name in m.hooks]
+        """Every function plugged into the hook, in floor order (a module may name one path or a tuple)."""
+        found = []
+        for module in self.modules.values():
+            paths = module.hooks.get(name, ())
+            found.extend(resolve(path) for path in ((paths,) if isinstance(paths, str) else paths))
+        return found
 
     def demo_steps(self) -> list[Callable]:
         return [resolve(m.demo) for m in self.modules.values() if m.demo]

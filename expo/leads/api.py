@@ -12,12 +12,12 @@ from ..core.permissions import has_permission
 from ..core.services import MAX_DB_INT, ServiceError, audit_contact_view
 from ..extensions import db
 from ..visitors.models import VISITOR_CATEGORIES
-from . import VIEW_LEADS, services
-from .models import LEAD_RATINGS, QUESTION_KINDS
+from . import VIEW_LEADS, follow_up, services
+from .models import FOLLOW_UP_STATUSES, LEAD_RATINGS, QUESTION_KINDS
 from .questions import MAX_ANSWER, MAX_GIVEN_ANSWERS, AnswerErrors
 
 bp = api_blueprint("leads_api", __name__)
-FIELDS = ("rating", "answers", "notes")
+FIELDS = ("rating", "answers", "notes", *follow_up.API_FIELDS)
 
 
 def _lead(lead_id: int, *, for_update: bool = False):
@@ -58,7 +58,8 @@ def _update(found, ignored: dict):
     except RecursionError:  # JSON nested thousands deep
         body = None
     if not isinstance(body, dict):
-        return _error(400, _("The body must be a JSON object with rating, answers and/or notes."))
+        return _error(400, _("The body must be a JSON object with rating, answers, notes and/or the follow-up "
+                             "fields."))
     unknown = [key for key in body if key not in FIELDS]
     if unknown:
         name = str(unknown[0])[:60]
@@ -69,6 +70,11 @@ def _update(found, ignored: dict):
         # is left out and reported in ``ignored``: the rating and the notes are stored all the same.
         services.update_lead(found, **changes, answers=body["answers"] if "answers" in body else None,
                              actor_id=g.api_user.id, source="api", ignored=ignored)
+        # The follow-up: checked before anything of it is written; a refusal rolls the whole change back.
+        given = {name: body[name] for name in follow_up.API_FIELDS if name in body}
+        if given:
+            follow_up.apply_change(found, **{follow_up.API_FIELDS[name]: value for name, value in given.items()},
+                                   actor_id=g.api_user.id)
     except AnswerErrors as error:
         return _error(400, str(error), field=error.field, errors=error.errors)
     except ServiceError as error:
@@ -105,7 +111,8 @@ LEAD = {
     "type": "object",
     "additionalProperties": False,
     "required": ["id", "rating", "notes", "answers", "scan_count", "first_scanned_at", "last_scanned_at",
-                 "captured_by_id", "visitor", "questions"],
+                 "captured_by_id", "visitor", "questions", "follow_up_status", "next_step_on", "won_value",
+                 "lost_reason", "follow_up_at"],
     "properties": {
         "id": {"type": "integer", "minimum": 1},
         "rating": {"type": ["string", "null"], "enum": [*LEAD_RATINGS, None]},
@@ -127,6 +134,14 @@ LEAD = {
                 "category": {"type": "string", "enum": list(VISITOR_CATEGORIES)}, "shared": {"type": "boolean"}}},
         "questions": {"type": "array", "items": schema_ref("LeadQuestion"),
                       "description": "The exhibitor's active qualifying questions, in order."},
+        "follow_up_status": {"type": "string", "enum": list(FOLLOW_UP_STATUSES),
+                             "description": "The exhibitor's follow-up after the show."},
+        "next_step_on": {"type": ["string", "null"], "format": "date",
+                         "description": "The next step's day: the reminder is mailed that morning."},
+        "won_value": {"type": ["string", "null"], "description": "A won deal's value (decimal as a string)."},
+        "lost_reason": {"type": ["string", "null"], "enum": [*follow_up.LOST_REASONS, None]},
+        "follow_up_at": {"type": ["string", "null"], "format": "date-time",
+                         "description": "When the follow-up status last moved."},
     },
 }
 
@@ -154,6 +169,16 @@ LEAD_UPDATE = {
                                    "the question was deleted —, a wrong type, a value that is not one of the "
                                    "question's choices) is left out and named in the answer's `ignored`; the "
                                    "rest of the change is stored. Not an object, or more than 80 keys: a 400."},
+        "follow_up_status": {"type": "string", "enum": list(FOLLOW_UP_STATUSES),
+                             "description": "Moves the follow-up: to contact → contacted → quote sent → won / lost "
+                                            "(and back: contacted → to contact, quote sent → contacted, won → quote "
+                                            "sent, lost → contacted or quote sent). An illegal move: a 400."},
+        "next_step_on": {"type": ["string", "null"], "format": "date",
+                         "description": "YYYY-MM-DD, or null to clear; not for a won or lost lead."},
+        "won_value": {"type": ["number", "string", "null"], "minimum": 0, "maximum": float(follow_up.MAX_WON_VALUE),
+                      "description": "With `follow_up_status: won` only (or on a won lead)."},
+        "lost_reason": {"type": "string", "enum": list(follow_up.LOST_REASONS),
+                        "description": "Required to move to lost."},
     },
 }
 

@@ -6,6 +6,7 @@ from sqlalchemy import insert, select
 
 from ..core.demo import DemoLead, DemoWorld
 from ..extensions import db
+from . import follow_up_demo
 from .models import Lead, LeadAnswer, LeadQuestion
 
 RATINGS = ("hot", "warm", "warm", "cold", None)
@@ -55,6 +56,7 @@ def contribute(world: DemoWorld) -> None:
             DemoLead(id=ids[(row["exhibitor_id"], row["registration_id"])], exhibitor_id=row["exhibitor_id"],
                      registration_id=row["registration_id"], captured_by_id=row["captured_by_id"],
                      at=row["first_scanned_at"]) for row in rows]
+        follow_up_demo.contribute(world, edition, world.leads[edition.id])
 
 
 def _questions_and_answers(world: DemoWorld, edition, ids: dict) -> None:

@@ -25,8 +25,9 @@ from ..extensions import db
 from ..visitors.models import Person, Registration
 from ..visitors.services import visible_to_exhibitor
 from . import VIEW_ALL_LEADS
+from . import follow_up
 from . import questions as lead_questions
-from .models import LEAD_RATING, LEAD_RATINGS, Lead, LeadAnswer
+from .models import LEAD_FOLLOW_UP, LEAD_RATING, LEAD_RATINGS, Lead, LeadAnswer
 from .questions import lead_questions_for  # noqa: F401  (the contract: leads.services.lead_questions_for)
 
 
@@ -137,6 +138,8 @@ class LeadFilters:
     days: list[date] = field(default_factory=list)  # first or last scanned on one of these days (edition's zone)
     answers: list[tuple[str, str]] = field(default_factory=list)  # (question key, value or "*": answered at all)
     q: str = ""  # in the name or the company the visitor shares
+    statuses: list[str] = field(default_factory=list)  # follow-up status codes (any of them)
+    reminder: str = ""  # "due" (next step today or before) or "overdue" (before today), open leads only
 
     @classmethod
     def from_args(cls, args) -> LeadFilters:
@@ -160,17 +163,22 @@ class LeadFilters:
                 answers.append((key, value))
         q = args.get("q", "") if hasattr(args, "get") else ""
         q = " ".join(q.split())[:MAX_SEARCH] if isinstance(q, str) and not unstorable(q) else ""
-        return cls(ratings, list(dict.fromkeys(by)), list(dict.fromkeys(days)), list(dict.fromkeys(answers)), q)
+        statuses = list(dict.fromkeys(v for v in many("status") if v in LEAD_FOLLOW_UP))
+        reminder = args.get("reminder", "") if hasattr(args, "get") else ""
+        reminder = reminder if reminder in follow_up.REMINDER_FILTERS else ""
+        return cls(ratings, list(dict.fromkeys(by)), list(dict.fromkeys(days)), list(dict.fromkeys(answers)), q,
+                   statuses, reminder)
 
     @property
     def active(self) -> bool:
-        return bool(self.ratings or self.by or self.days or self.answers or self.q)
+        return bool(self.ratings or self.by or self.days or self.answers or self.q or self.statuses or self.reminder)
 
     def params(self) -> list[tuple[str, str]]:
         """The filters as query parameters (for the export links: the file holds what the list shows)."""
         return ([("rating", r) for r in self.ratings] + [("by", str(b)) for b in self.by]
                 + [("day", d.isoformat()) for d in self.days] + [("answer", f"{k}:{v}") for k, v in self.answers]
-                + ([("q", self.q)] if self.q else []))
+                + ([("q", self.q)] if self.q else []) + [("status", s) for s in self.statuses]
+                + ([("reminder", self.reminder)] if self.reminder else []))
 
     def apply(self, stmt, zone: ZoneInfo, *, ratings: bool = True):
         if ratings and self.ratings:
@@ -179,6 +187,8 @@ class LeadFilters:
             if "none" in self.ratings:
                 conditions.append(Lead.rating.is_(None))
             stmt = stmt.where(or_(*conditions))
+        if self.statuses or self.reminder:
+            stmt = follow_up.apply_filters(stmt, self.statuses, self.reminder, datetime.now(zone).date())
         if self.by:
             stmt = stmt.where(Lead.captured_by_id.in_(self.by))
         if self.days:
@@ -253,7 +263,7 @@ def lead_list(user, *, rating: str = "", filters: LeadFilters | None = None, zon
     counts = db.session.execute(filters.apply(_visible_leads(user, Lead.rating, func.count(Lead.id)), zone,
                                               ratings=False).group_by(Lead.rating)).all()
     overall = None
-    if filters.by or filters.days or filters.answers or filters.q:
+    if filters.by or filters.days or filters.answers or filters.q or filters.statuses or filters.reminder:
         overall = db.session.scalar(_visible_leads(user, func.count(Lead.id)))
     return LeadList(page_, {rating or "none": n for rating, n in counts}, overall)
 
@@ -299,6 +309,10 @@ def filter_chips(filters: LeadFilters, options: dict) -> list[tuple[str, str, st
                                                         label=question["label"] if question else key, value=shown))))
     if filters.q:
         chips.append(("q", filters.q, str(_l("Search: %(value)s", value=filters.q))))
+    for code in filters.statuses:
+        chips.append(("status", code, str(_l("Follow-up: %(value)s", value=LEAD_FOLLOW_UP.label(code)))))
+    if filters.reminder:
+        chips.append(("reminder", filters.reminder, str(follow_up.REMINDER_FILTERS[filters.reminder])))
     return chips
 
 
@@ -403,7 +417,8 @@ def lead_payload(lead: Lead) -> dict:
             "answers": lead_questions.answers_of([lead.id]).get(lead.id, {}),
             "scan_count": lead.scan_count, "first_scanned_at": _iso(lead.first_scanned_at),
             "last_scanned_at": _iso(lead.last_scanned_at), "captured_by_id": lead.captured_by_id,
-            "visitor": visitor, "questions": lead_questions.lead_questions_for(lead.exhibitor_id)}
+            "visitor": visitor, "questions": lead_questions.lead_questions_for(lead.exhibitor_id),
+            **follow_up.payload(lead)}
 
 
 def _iso(moment: datetime) -> str:
@@ -434,6 +449,8 @@ EXPORT_COLUMNS = (
     ("email", _l("Email")), ("phone", _l("Phone")), ("category", _l("Category")), ("rating", _l("Rating")),
     ("notes", _l("Notes")), ("first_scanned", _l("First scanned")), ("last_scanned", _l("Last scanned")),
     ("scans", _l("Scans")), ("external_ref", _l("Reference")),
+    ("follow_up_status", _l("Follow-up status")), ("next_step_on", _l("Next step on")),
+    ("won_value", _l("Deal value")), ("lost_reason", _l("Lost reason")),
 )
 SALESFORCE_COLUMNS = ("First Name", "Last Name", "Company", "Title", "Email", "Phone", "Country", "Lead Source",
                       "Rating", "Description")
@@ -479,6 +496,8 @@ def _answer_lines(lead: Lead, answers: dict, questions: list) -> list[str]:
 def _description(lead: Lead, answers: dict, questions: list, zone: ZoneInfo, edition_name: str) -> str:
     parts = [lead.notes.strip()] if lead.notes and lead.notes.strip() else []
     parts += _answer_lines(lead, answers, questions)
+    if lead.follow_up_status and lead.follow_up_status != "to_contact":
+        parts.append(follow_up.status_line(lead))
     parts.append(f"{edition_name} · {lead.first_scanned_at.astimezone(zone).strftime('%Y-%m-%d %H:%M')}")
     return "\n".join(parts)
 
@@ -505,7 +524,8 @@ def leads_table(leads: list[Lead], zone: ZoneInfo, preset: str = "", *, edition_
             c = lead_contact(lead)
             first, last, company = _crm_names(lead, c)
             rows.append([first, last, c["email"], c["phone"], company, c["job_title"], _country_en(c["country"]),
-                         "Lead", "New", RATING_WORDS.get(lead.rating or "", ""),
+                         "Customer" if lead.follow_up_status == "won" else "Lead",
+                         follow_up.HUBSPOT_STATUS.get(lead.follow_up_status, "New"), RATING_WORDS.get(lead.rating or "", ""),
                          _description(lead, answers.get(lead.id, {}), questions, zone, edition_name)])
         return header, rows
     header = [str(title) for _key, title in EXPORT_COLUMNS] + [lead_questions.label(q) for q in questions]
@@ -516,7 +536,9 @@ def leads_table(leads: list[Lead], zone: ZoneInfo, preset: str = "", *, edition_
                      contact["email"], contact["phone"], str(state(contact["category"], "visitor_category")),
                      LEAD_RATING.label(lead.rating), lead.notes,
                      lead.first_scanned_at.astimezone(zone), lead.last_scanned_at.astimezone(zone), lead.scan_count,
-                     lead.external_ref or ""] + [lead_questions.display(q, mine.get(q.key)) for q in questions])
+                     lead.external_ref or "", LEAD_FOLLOW_UP.label(lead.follow_up_status), lead.next_step_on,
+                     lead.won_value, follow_up.lost_reason_label(lead.lost_reason)]
+                    + [lead_questions.display(q, mine.get(q.key)) for q in questions])
     return header, rows
 
 

@@ -1,5 +1,6 @@
 """The exhibitor's leads: the list (filters in the URL), one lead's rating, answers and notes, the exports
 (CSV, XLSX plain or with a Salesforce/HubSpot preset, vCards), and the exhibitor's own qualifying questions."""
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -14,7 +15,7 @@ from ..core.services import ServiceError, audit_contact_view, parse_id
 from ..core.tabular import XLSX_MIMETYPE
 from ..core.templating import label
 from ..extensions import db
-from . import EXPORT_LEADS, MANAGE_LEAD_QUESTIONS, VIEW_LEADS, services
+from . import EXPORT_LEADS, MANAGE_LEAD_QUESTIONS, VIEW_LEADS, follow_up, follow_up_views, services
 from . import questions as lq
 from .forms import LeadForm
 from .models import LEAD_RATINGS, QUESTION_KINDS, Lead
@@ -36,9 +37,13 @@ def leads():
                                  page=page_number(request.args.get("page")),
                                  per_page=page_size(request.args.get("per_page")))
     options = services.filter_options(current_user, exhibitor)
+    zone = _zone()
+    pipeline = follow_up.pipeline(lambda *columns: services._visible_leads(current_user, *columns),
+                                  datetime.now(zone).date())
     return render_template("leads/list.html", exhibitor=exhibitor, listing=listing, filters=filters,
                            options=options, chips=services.filter_chips(filters, options),
-                           export_params=filters.params(), presets=services.PRESETS)
+                           export_params=filters.params(), presets=services.PRESETS, pipeline=pipeline,
+                           follow_up=follow_up, today=datetime.now(zone).date())
 
 
 @bp.route("/portal/leads/<int:lead_id>", methods=["GET", "POST"])
@@ -75,7 +80,7 @@ def lead(lead_id):
     fields = [_question_field(q, stored.get(q.key), posted, answer_errors) for q in shown]
     return render_template("leads/lead.html", lead=lead, contact=services.lead_contact(lead), form=form,
                            edition=current_user.exhibitor.edition, question_fields=fields,
-                           can_manage_questions=MANAGE_LEAD_QUESTIONS)
+                           can_manage_questions=MANAGE_LEAD_QUESTIONS, follow_up=follow_up_views.panel(lead))
 
 
 def _question_field(question, stored, posted, errors) -> dict:

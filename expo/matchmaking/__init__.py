@@ -20,13 +20,8 @@ REC_PERMISSIONS = (
 REC_MACHINES = ("expo.matchmaking.models:RUN_STATUS", "expo.matchmaking.models:EXCLUSION_REASON")
 REC_TASKS = ("expo.matchmaking.tasks",)
 REC_BEAT = {"recommendations-refresh": {"task": "expo.matchmaking.tasks.refresh_recommendations", "schedule": 600.0}}
-# One function per hook and module: the visitor's page gets the meetings' section and "Exhibitors to see" from
-# views.visitor_sections (which asks meeting_views.visitor_section first).
-REC_HOOKS = {"visitor_page_sections": "expo.matchmaking.views:visitor_sections",
-             "openapi": "expo.matchmaking.api:openapi",
-             "registration_panels": "expo.matchmaking.views:registration_panel",
-             # likewise: meeting_panels.forget_visitor first, then the visitor's recommendations
-             "erase_personal_data": "expo.matchmaking.services:forget_visitor"}
+REC_HOOKS = {"openapi": "expo.matchmaking.api:openapi",
+             "registration_panels": "expo.matchmaking.views:registration_panel"}
 REC_NAV = (
     NavEntry("matchmaking.matchmaking", _l("Matchmaking"), "edition", VIEW_MATCHMAKING, icon="diagram-3", order=44),
     NavEntry("matchmaking.visitors_to_invite", _l("Visitors to invite"), "exhibitor", INVITE_VISITORS,
@@ -60,11 +55,15 @@ MEETING_BEAT = {
     "meetings-attended-from-scans": {"task": "expo.matchmaking.meeting_tasks.mark_attended_meetings",
                                      "schedule": 300.0},
 }
-# (The visitor's page: meeting_views.visitor_section is shown through REC_HOOKS' visitor_sections, one per module.)
 MEETING_HOOKS = {"personal_data": "expo.matchmaking.meeting_panels:visitor_meetings",
-                 "erase_personal_data": "expo.matchmaking.meeting_panels:forget_visitor",
                  "person_panels": "expo.matchmaking.meeting_panels:person_panel",
                  "company_panels": "expo.matchmaking.meeting_panels:company_panel"}
+# Hooks both parts answer, in this order: the visitor's page shows the meetings, then "Exhibitors to see"; an
+# erasure cancels the meetings, then drops the visitor's recommendations.
+SHARED_HOOKS = {"visitor_page_sections": ("expo.matchmaking.meeting_views:visitor_section",
+                                          "expo.matchmaking.views:visitor_section"),
+                "erase_personal_data": ("expo.matchmaking.meeting_panels:forget_visitor",
+                                        "expo.matchmaking.services:forget_visitor")}
 # The portal's three meeting pages are one menu in the exhibitor's bar (it is full on a laptop).
 MEETINGS_MENU = NavGroup("meetings", _l("Meetings"), "calendar-event")
 MEETING_NAV = (
@@ -110,7 +109,7 @@ MODULE = Module(
     machines=(*REC_MACHINES, *MEETING_MACHINES),
     tasks=(*REC_TASKS, *MEETING_TASKS),
     beat={**REC_BEAT, **MEETING_BEAT},
-    hooks={**MEETING_HOOKS, **REC_HOOKS},
+    hooks={**MEETING_HOOKS, **REC_HOOKS, **SHARED_HOOKS},
     nav=(*REC_NAV, *MEETING_NAV),
     audit_actions={**REC_AUDIT_ACTIONS, **MEETING_AUDIT_ACTIONS},
     audit_fields={**REC_AUDIT_FIELDS, **MEETING_AUDIT_FIELDS},

@@ -24,8 +24,8 @@ from .meeting_models import LIVE, MEETING_STATUS, OPEN
 
 bp = edition_scoped(Blueprint("meetings", __name__))
 NO_STORE = {"Cache-Control": "private, no-store"}
-EXHIBITOR_MOVES = ("accept", "decline", "cancel", "arrived", "no_show")
-VISITOR_MOVES = ("accept", "decline", "cancel")
+EXHIBITOR_MOVES = services.SIDE_MOVES["exhibitor"]
+VISITOR_MOVES = services.SIDE_MOVES["visitor"]
 HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
@@ -98,16 +98,7 @@ def answer():
         flash(_("No such meeting."), "error")
         return redirect(back)
     try:
-        if move == "accept":
-            services.accept(meeting, "exhibitor", actor_id=current_user.id)
-        elif move == "decline":
-            services.decline(meeting, "exhibitor", reason=request.form.get("reason", ""), actor_id=current_user.id)
-        elif move == "cancel":
-            services.cancel(meeting, "exhibitor", reason=request.form.get("reason", ""), actor_id=current_user.id)
-        elif move == "arrived":
-            services.mark_arrived(meeting, actor_id=current_user.id)
-        else:
-            services.mark_no_show(meeting, actor_id=current_user.id)
+        services.answer(meeting, "exhibitor", move, reason=request.form.get("reason", ""), actor_id=current_user.id)
     except ServiceError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -302,16 +293,11 @@ def visitor_answer(key):
     if meeting is None or move not in VISITOR_MOVES:
         flash(_("No such meeting."), "error")
         return redirect(back)
+    slot = None
+    if move == "accept" and meeting.slot_id is None:  # an invitation without a time: the visitor picks one
+        slot = services.slot_of_exhibitor(meeting.exhibitor_id, _form_id("slot_id"))
     try:
-        if move == "accept":
-            slot = None
-            if meeting.slot_id is None:
-                slot = services.slot_of_exhibitor(meeting.exhibitor_id, _form_id("slot_id"))
-            services.accept(meeting, "visitor", slot=slot)
-        elif move == "decline":
-            services.decline(meeting, "visitor", reason=request.form.get("reason", ""))
-        else:
-            services.cancel(meeting, "visitor", reason=request.form.get("reason", ""))
+        services.answer(meeting, "visitor", move, reason=request.form.get("reason", ""), slot=slot)
     except ServiceError as error:
         db.session.rollback()
         flash(str(error), "error")

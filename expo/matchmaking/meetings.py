@@ -630,6 +630,30 @@ def claim_reminder(meeting_id: int, now: datetime | None = None) -> bool:
 
 
 
+# The moves each side may make on a meeting from its page (answer()); staff also mark attendance.
+SIDE_MOVES = {"exhibitor": ("accept", "decline", "cancel", "arrived", "no_show"),
+              "visitor": ("accept", "decline", "cancel")}
+
+
+def answer(meeting: Meeting, side: str, move: str, *, reason: str = "", slot: MeetingSlot | None = None,
+           actor_id: int | None = None) -> None:
+    """One side's answer to a meeting, by the move's name (the pages' buttons): accept (a visitor accepting an
+    invitation without a time picks ``slot``), decline or cancel (with a reason), and for the stand's staff
+    arrived / no-show."""
+    if move not in SIDE_MOVES.get(side, ()):
+        raise ServiceError(_l("No such meeting."))
+    if move == "accept":
+        accept(meeting, side, slot=slot if meeting.slot_id is None else None, actor_id=actor_id)
+    elif move == "decline":
+        decline(meeting, side, reason=reason, actor_id=actor_id)
+    elif move == "cancel":
+        cancel(meeting, side, reason=reason, actor_id=actor_id)
+    elif move == "arrived":
+        mark_arrived(meeting, actor_id=actor_id)
+    else:
+        mark_no_show(meeting, actor_id=actor_id)
+
+
 def cancel_for_cancelled_registrations(*, now: datetime | None = None, limit: int = 500) -> int:
     """Meetings to come of visitors whose registration was cancelled are cancelled (for the visitor: the
     visitors module cannot call up to this one, so the reminder beat does it; until then such meetings can be

@@ -496,15 +496,8 @@ from .runs import (  # noqa: E402,F401
 
 
 def forget_visitor(scope: Scope, registration_ids: list[int]) -> None:
-    """The module's one ``erase_personal_data`` hook: the meetings' part (meeting_panels.forget_visitor), then an
-    erased visitor's recommendations both ways go (their stored reasons quote the visitor's own needs) and the
-    visitor is never suggested again."""
-    try:
-        from . import meeting_panels
-    except ImportError:
-        meeting_panels = None
-    if meeting_panels is not None and hasattr(meeting_panels, "forget_visitor"):
-        meeting_panels.forget_visitor(scope, registration_ids)
+    """``erase_personal_data`` (after the meetings' part): an erased visitor's recommendations both ways go
+    (their stored reasons quote the visitor's own needs) and the visitor is never suggested again."""
     db.session.execute(delete(Recommendation).where(Recommendation.organizer_id == scope.organizer_id,
                                                     Recommendation.registration_id.in_(registration_ids)),
                        execution_options={"synchronize_session": False})

@@ -159,21 +159,6 @@ def exhibitors_to_see(key):
                            edition=registration.edition, items=items)
 
 
-def visitor_sections(registration) -> Markup | None:
-    """The module's one ``visitor_page_sections`` hook: the meetings' section (meeting_views), then "Exhibitors
-    to see"."""
-    parts = []
-    try:
-        from . import meeting_views
-    except ImportError:
-        meeting_views = None
-    if meeting_views is not None and hasattr(meeting_views, "visitor_section"):
-        parts.append(meeting_views.visitor_section(registration))
-    parts.append(visitor_section(registration))
-    parts = [p for p in parts if p]
-    return Markup("").join(parts) if parts else None
-
-
 def registration_panel(scope, registration) -> Markup | None:
     """The hook ``registration_panels``: the exhibitors suggested to the visitor, on the registration desk page
     (staff answering "whom should I see?" at the help desk)."""

@@ -65,6 +65,9 @@ def contribute(world: DemoWorld) -> None:
             db.session.execute(insert(Scan), rows)
         if edition is world.live:
             _print_jobs(world, edition, onsite_id)
+    from . import staff_badge_demo  # the booth staff's badges of the live edition (issue 8)
+
+    staff_badge_demo.contribute(world)
 
 
 def _print_jobs(world, edition, onsite_id) -> None:

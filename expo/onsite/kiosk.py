@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..core import badge_codes
-from ..core.db import insert_unless_exists, take_write_lock, utcnow
+from ..core.db import insert_unless_exists, retry_once, take_write_lock, utcnow
 from ..core.models import Edition
 from ..core.permissions import has_permission
 from ..core.scoping import Scope, scoped
@@ -188,14 +188,9 @@ class KioskResult:
 
 
 def run_once_more(work):
-    """Run ``work``; when a concurrent request wins a race on a unique key (the same email at two kiosks, a
-    double click, the same badge queued twice, the same check-in), roll back and run it once more: the second
-    run finds the winner's rows and answers as for them."""
-    try:
-        return work()
-    except (IntegrityError, scans.ScanRace, RaceLost):
-        db.session.rollback()
-        return work()
+    """Run ``work`` once more when a concurrent request won a race on a unique key (the same email at two kiosks,
+    a double click, the same badge queued twice, the same check-in): the second run answers as for the winner."""
+    return retry_once(work, (IntegrityError, scans.ScanRace, RaceLost))
 
 
 def _job_by_key(edition: Edition, scope: Scope, request_key: str) -> PrintJob | None:

@@ -83,3 +83,5 @@ class Scan(db.Model):
 from . import print_models  # noqa: E402,F401
 # Gates and zones (expo.onsite.zones) too.
 from . import zone_models  # noqa: E402,F401
+# Staff badges (expo.onsite.staff_badges) too.
+from . import staff_badge_models  # noqa: E402,F401

@@ -41,7 +41,7 @@ from ..core.models import EXHIBITOR_ROLES, Activity, ApiToken, AuditEntry, Editi
 from ..core.permissions import has_permission
 from ..core.scoping import Scope, scoped
 from ..core.services import MAX_DB_INT, ServiceError, unstorable
-from ..exhibitors.models import WITHDRAWN_STATUSES, Company, Exhibitor
+from ..exhibitors.models import PARTICIPATING_STATUSES, Company, Exhibitor
 from ..extensions import db
 from ..leads import VIEW_ALL_LEADS
 from ..leads import services as leads
@@ -547,8 +547,9 @@ def record_scan(user, *, code, kind: str, client_scan_id, scanned_at=None, gate=
         if edition is None:
             raise ServiceError(_l("No edition is open for check-in."), "edition_id")
 
-    if kind == "lead" and caller.exhibitor_status in WITHDRAWN_STATUSES:
-        # A cancelled (or lost) exhibitor's staff capture no lead and see no visitor.
+    if kind == "lead" and caller.exhibitor_status not in PARTICIPATING_STATUSES:
+        # Only a booked exhibitor's staff capture leads: a prospect still in the sales pipeline has no stand, a
+        # cancelled (or lost) one none any more; they see no visitor.
         claim, reason = None, "exhibitor_not_taking_part"
     else:
         claim, reason = _read_signed(edition, request.code)
@@ -774,7 +775,7 @@ class _BatchRun:
                 repeats.append(_Item(n, request))
                 continue
             item = first_of[request.client_scan_id] = _Item(n, request, edition)
-            if request.kind == "lead" and caller.exhibitor_status in WITHDRAWN_STATUSES:
+            if request.kind == "lead" and caller.exhibitor_status not in PARTICIPATING_STATUSES:
                 item.reason = "exhibitor_not_taking_part"
             else:
                 item.claim, item.reason = _read_signed(item.edition, request.code)  # the signatures, one pass

@@ -19,12 +19,11 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.sql.expression import ClauseElement
 
 from ..core import activity
-from ..core.db import utcnow
+from ..core.db import retry_once, utcnow
 from ..core.models import AuditEntry, Category, Edition
 from ..core.services import ServiceError, audit, move_status
 from ..extensions import db
@@ -284,14 +283,9 @@ def register_online(edition: Edition, data: RegistrationData, *, public_url: str
 
 
 def retry_on_race(work):
-    """Run ``work`` (a registration); when a concurrent submit of the same new address wins the race — a unique
-    constraint refuses the second person or registration — roll back and run it once more: the second run
-    finds the first one's rows and answers as for a known address. A double click never ends in an error."""
-    try:
-        return work()
-    except IntegrityError:
-        db.session.rollback()
-        return work()
+    """Run ``work`` (a registration) once more when a concurrent submit of the same new address won the race (a
+    unique constraint refused the second person or registration): a double click never ends in an error."""
+    return retry_once(work)
 
 
 def request_registration_link(edition: Edition, email: str, *, public_url: str | None = None) -> bool:

@@ -23,7 +23,7 @@ from expo.exhibitors import services as exhibitor_services
 from expo.extensions import db
 from expo.visitors.models import Registration
 
-from ..conftest import Browser, csrf_token, field_errors, login, redirect_path
+from ..conftest import Browser, csrf_token, field_errors, login, race, redirect_path
 from ..integration.test_worker_mail import smtp_server, worker_setup  # noqa: F401  (fixtures)
 from .conftest import draft, office_chairs
 
@@ -422,8 +422,6 @@ def test_a_real_worker_mails_each_core_visitor_their_digest_over_smtp(app, fair,
 
 
 def test_two_beats_at_the_same_moment_start_the_next_issue_once(fair, market, app):
-    import threading
-
     if db.engine.dialect.name != "postgresql":
         pytest.skip("row locks: PostgreSQL only (two beat processes run only beside a database server)")
 
@@ -433,28 +431,14 @@ def test_two_beats_at_the_same_moment_start_the_next_issue_once(fair, market, ap
     db.session.commit()
     db.session.remove()
     later = utcnow() + timedelta(days=7, minutes=1)
-    barrier = threading.Barrier(2)
-    started, errors = [], []
 
-    def beat():
-        with app.app_context():
-            try:
-                assert campaign_id in digests.due(later)  # both see the digest due
-                db.session.rollback()  # each beat starts afresh, as the task does
-                barrier.wait(timeout=10)
-                started.extend(digests.send_due(later))
-                db.session.commit()
-            except Exception as error:  # noqa: BLE001 - the test reports any failure of a racer
-                errors.append(repr(error))
-            finally:
-                db.session.remove()
+    def sees_it_due(_beat):
+        assert campaign_id in digests.due(later)  # both see the digest due
+        db.session.rollback()  # each beat starts afresh, as the task does
 
-    threads = [threading.Thread(target=beat) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == [] and len(started) == 1
+    outcomes = race(app, lambda _: digests.send_due(later), [1, 2], prepare=sees_it_due, timeout=30)
+    started = [campaign for issued in outcomes for campaign in issued]
+    assert len(started) == 1
     issues = [c for c in db.session.scalars(select(Campaign).where(Campaign.id > campaign_id))
               if digests.settings_of(c).series == campaign_id]
     assert [c.id for c in issues] == started

@@ -19,7 +19,7 @@ from expo.extensions import db
 from expo.onsite import zones
 from expo.visitors.services import badge_code
 
-from ..conftest import PASSWORD
+from .conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -68,16 +68,6 @@ def _checkin(client, world, code, gate, at, direction=None, expect="ok"):
     response = client.post("/api/v1/scans", json=body, headers={"Authorization": f"Bearer {world['token']}"})
     assert response.status_code == 200 and response.get_json()["result"] == expect, response.get_data(as_text=True)
 
-
-def _sign_in(page, email, language="en"):
-    page.goto(f"/lang/{language}?next=/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.press("input[name=password]", "Enter")
-    assert "/login" not in page.url
-
-
 def _kpis(page) -> list[str]:
     return [t.strip() for t in page.locator("#attendance .kpi .kpi-value").all_inner_texts()]
 
@@ -118,7 +108,7 @@ def test_attendance_page_updates_itself_after_a_new_scan(app, make, new_page):
     world = _world(app, make)
     page = new_page(viewport=SIZES["laptop"])
     page.clock.install()  # the page's timers run when the test says so
-    _sign_in(page, world["manager"])
+    sign_in(page, world["manager"])
     page.goto(f"/org/editions/{world['edition_id']}/attendance")
     _until(page, CHART_DRAWN)
     assert page.locator("#chart-hours canvas").count() == 1
@@ -156,7 +146,7 @@ def test_edition_card_updates_itself(app, make, new_page):
     world = _world(app, make)
     page = new_page(viewport=SIZES["laptop"])
     page.clock.install()
-    _sign_in(page, world["manager"])
+    sign_in(page, world["manager"])
     page.goto(f"/org/editions/{world['edition_id']}")
     assert _inside(page, world["halls"]) == "4"
     client = app.test_client()
@@ -174,7 +164,7 @@ def test_attendance_and_setup_pages_on_laptop_and_phone(app, make, new_page, sho
     world = _world(app, make)
     for size, viewport in SIZES.items():
         page = new_page("zh-CN" if language == "zh_CN" else "en-US", viewport=viewport)
-        _sign_in(page, world["manager"], language)
+        sign_in(page, world["manager"], language)
         for name, path in (("attendance", "attendance"), ("zones", "zones")):
             page.goto(f"/org/editions/{world['edition_id']}/{path}")
             assert page.locator("html").get_attribute("lang") == ("zh-CN" if language == "zh_CN" else "en")

@@ -17,7 +17,8 @@ from expo.onsite import services as onsite
 from expo.visitors import notifications
 from expo.visitors import services as visitors
 
-from ..conftest import PASSWORD, new_scan_id
+from ..conftest import new_scan_id
+from .conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -69,16 +70,6 @@ def world(make):
     db.session.remove()
     return values
 
-
-def _sign_in(page, email):
-    page.goto("/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.press("input[name=password]", "Enter")
-    assert "/login" not in page.url
-
-
 def test_person_company_and_search_pages(browser, live_server, world, shots):
     errors, overflow, csp = [], [], []
     pages = (("person", f"/org/persons/{world['person']}"), ("company", f"/org/companies/{world['company']}"),
@@ -91,7 +82,7 @@ def test_person_company_and_search_pages(browser, live_server, world, shots):
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.on("console", lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None)
             page.goto(f"/lang/{language}?next=/login")
-            _sign_in(page, world["owner"])
+            sign_in(page, world["owner"])
             for name, url in pages:
                 page.goto(url)
                 page.wait_for_load_state("load")

@@ -10,7 +10,7 @@ from expo.core import jobs
 from expo.extensions import db
 from expo.visitors.models import Person
 
-from ..conftest import PASSWORD
+from .conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -36,22 +36,12 @@ def _world(make):
     db.session.remove()
     return values
 
-
-def _sign_in(page, email):
-    page.goto("/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.click("form.narrow button[type=submit]")
-    assert "/login" not in page.url
-
-
 def test_mapping_screen_to_the_finished_progress_bar(app, make, new_page, shots, tmp_path):
     world = _world(make)
     path = tmp_path / "观众名单.csv"
     path.write_bytes(CSV.encode("gbk"))
     page = new_page(viewport={"width": 1200, "height": 900})
-    _sign_in(page, world["email"])
+    sign_in(page, world["email"])
 
     page.goto("/org/imports")
     page.select_option("#kind", "persons")
@@ -106,7 +96,7 @@ def test_progress_bar_follows_a_running_job(app, make, new_page):
     job_id = job.id
     db.session.remove()
     page = new_page()
-    _sign_in(page, world["email"])
+    sign_in(page, world["email"])
     page.goto(f"/org/jobs/{job_id}")
     assert page.eval_on_selector("#job-bar", "bar => bar.style.width") == "30%"
     jobs.advance(job_id, 7, total=10)

@@ -16,6 +16,7 @@ from expo.onsite.print_models import PrintJob
 from expo.visitors.models import Registration
 
 from ..conftest import PASSWORD
+from .conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -35,16 +36,6 @@ def world(make):
               "desk_name": desk_user.name}
     db.session.remove()
     return values
-
-
-def _sign_in(page, email):
-    page.goto("/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.press("input[name=password]", "Enter")
-    assert "/login" not in page.url
-
 
 def _no_sideways_scroll(page):
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), page.url
@@ -81,13 +72,13 @@ def test_a_walk_up_registers_on_a_tablet_in_chinese_and_the_desk_prints_the_badg
                                                                                    monkeypatch):
     monkeypatch.setattr(kiosk_views, "DONE_SECONDS", 3)
     desk = new_page("en-US", viewport=TABLET)
-    _sign_in(desk, world["desk_email"])
+    sign_in(desk, world["desk_email"])
     desk.goto(f"/org/editions/{world['edition_id']}/print-queue")
     desk.wait_for_selector("#queue-rows")
     assert desk.locator("#queue-waiting").count() == 0
 
     tablet = new_page("en-US", viewport=TABLET)
-    _sign_in(tablet, world["kiosk_email"])
+    sign_in(tablet, world["kiosk_email"])
     _start_kiosk(tablet, world)
     _switch(tablet, "中文")
     assert tablet.get_attribute("html", "lang") == "zh-CN"
@@ -135,7 +126,7 @@ def test_kiosk_and_queue_screenshots(new_page, world, shots, language, size, mon
     monkeypatch.setattr(kiosk_views, "DONE_SECONDS", 60)
     viewport = TABLET if size == "1024" else PHONE
     page = new_page("en-US", viewport=viewport)
-    _sign_in(page, world["kiosk_email"])
+    sign_in(page, world["kiosk_email"])
     if language == "zh":
         page.goto(f"/lang/zh_CN?next=/org/editions/{world['edition_id']}/kiosk")
     _start_kiosk(page, world, station="Hall 1 kiosk", screenshot=shots / f"kiosk-setup-{language}-{size}.png")

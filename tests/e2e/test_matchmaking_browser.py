@@ -17,7 +17,7 @@ from expo.leads import services as lead_services
 from expo.matchmaking import services
 from expo.matchmaking.models import MatchmakingSettings
 
-from ..conftest import PASSWORD
+from .conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 PHONE = {"width": 375, "height": 667}
@@ -81,16 +81,6 @@ def _world(make) -> dict:
     db.session.remove()
     return values
 
-
-def _sign_in(page, email, language):
-    page.goto(f"/lang/{language}?next=/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.press("input[name=password]", "Enter")
-    assert "/login" not in page.url
-
-
 def _nothing_sideways(page, what):
     width = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width[0] <= width[1], f"{what} scrolls sideways: {width}"
@@ -103,7 +93,7 @@ def test_matchmaking_pages(app, make, new_page, shots, language):
 
     # the organizer: weights saved, a run asked (eager here), the backtest run and drawn
     page = new_page(locale, viewport=LAPTOP)
-    _sign_in(page, world["manager"], language)
+    sign_in(page, world["manager"], language)
     url = f"/org/editions/{world['edition_id']}/matchmaking"
     page.goto(url)
     page.fill("#weight_text", "2")
@@ -131,14 +121,14 @@ def test_matchmaking_pages(app, make, new_page, shots, language):
 
     # the same page on a phone
     phone = new_page(locale, viewport=PHONE)
-    _sign_in(phone, world["manager"], language)
+    sign_in(phone, world["manager"], language)
     phone.goto(url)
     phone.wait_for_selector("#backtest-chart canvas")
     phone.screenshot(path=str(shots / f"matchmaking-{language}-phone.png"), full_page=True)
 
     # the exhibitor: visitors to invite, with reasons, never an email address
     exhibitor = new_page(locale, viewport=PHONE)
-    _sign_in(exhibitor, world["admin"], language)
+    sign_in(exhibitor, world["admin"], language)
     exhibitor.goto("/portal/visitors-to-invite")
     cards = exhibitor.locator(".invite-card")
     assert cards.count() >= 2

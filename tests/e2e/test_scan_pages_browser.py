@@ -18,7 +18,7 @@ from expo.extensions import db
 from expo.onsite.models import SCAN_RESULT, Scan
 from expo.visitors.badges import badge_code
 
-from ..conftest import PASSWORD
+from .conftest import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -53,16 +53,6 @@ def open_page(new_page):
     """A page in a fresh context (own cookies) whose clock runs in BROWSER_ZONE; JS errors fail the test."""
     return lambda *, javascript=True, locale="en-US": new_page(locale, javascript=javascript,
                                                                 timezone_id=BROWSER_ZONE)
-
-
-def _sign_in(page, email):
-    page.goto("/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.press("input[name=password]", "Enter")
-    assert "/login" not in page.url, f"sign-in failed for {email}: {page.inner_text('body')[:500]}"
-
 
 def _scanner_types(page, code, expected_class):
     """What a USB/Bluetooth scanner does: keystrokes into the focused field, then Enter. Waits for the verdict."""
@@ -104,7 +94,7 @@ def _forged(code: str) -> str:
 def test_checkin_page_enter_from_a_scanner_admits_and_lists_the_visitor(app, make, open_page):
     world = _world(make)
     page = open_page()
-    _sign_in(page, world["onsite_email"])
+    sign_in(page, world["onsite_email"])
     page.goto(f"/org/editions/{world['edition_id']}/checkin")
 
     _scanner_types(page, world["code"], "ok")
@@ -135,7 +125,7 @@ def test_checkin_page_enter_from_a_scanner_admits_and_lists_the_visitor(app, mak
 def test_booth_scanner_enter_from_a_scanner_captures_a_lead(app, make, open_page):
     world = _world(make)
     page = open_page()
-    _sign_in(page, world["staff_email"])
+    sign_in(page, world["staff_email"])
     page.goto("/portal/scan")
 
     _scanner_types(page, world["code"], "ok")
@@ -161,7 +151,7 @@ def test_booth_scanner_enter_from_a_scanner_captures_a_lead(app, make, open_page
 def test_checkin_page_takes_the_keystrokes_back_after_a_click_elsewhere(app, make, open_page):
     world = _world(make)
     page = open_page()
-    _sign_in(page, world["onsite_email"])
+    sign_in(page, world["onsite_email"])
     page.goto(f"/org/editions/{world['edition_id']}/checkin")
     page.fill("#gate", "North 1")  # typing into the gate field stays there
     assert page.input_value("#code") == ""
@@ -182,11 +172,11 @@ def test_scan_pages_enter_submits_without_javascript(app, make, open_page, where
     world = _world(make)
     page = open_page(javascript=False)
     if where == "checkin":
-        _sign_in(page, world["onsite_email"])
+        sign_in(page, world["onsite_email"])
         page.goto(f"/org/editions/{world['edition_id']}/checkin")
         user_id = world["onsite_id"]
     else:
-        _sign_in(page, world["staff_email"])
+        sign_in(page, world["staff_email"])
         page.goto("/portal/scan")
         user_id = world["staff_id"]
 
@@ -226,8 +216,7 @@ def test_scan_pages_on_tablet_and_phone(app, make, browser, live_server, shots, 
         context.set_default_timeout(10_000)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-        page.goto(f"/lang/{language}?next=/login")
-        _sign_in(page, email)
+        sign_in(page, email, language)
         page.goto(url)
         assert page.locator("html").get_attribute("lang") == ("zh-CN" if language == "zh_CN" else "en")
         input_box = page.eval_on_selector("#code", "el => el.getBoundingClientRect().toJSON()")

@@ -25,8 +25,7 @@ from expo.onsite.models import Scan
 from expo.visitors import services as visitor_services
 from expo.visitors.badges import badge_code, qr_png
 
-from ..conftest import PASSWORD
-from .conftest import CHROMIUM, CHROMIUM_ARGS
+from .conftest import CHROMIUM, CHROMIUM_ARGS, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -82,16 +81,6 @@ def _open(context, errors):
     page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
     return page
 
-
-def _sign_in(page, email, language="en"):
-    page.goto(f"/lang/{language}?next=/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.press("input[name=password]", "Enter")
-    assert "/login" not in page.url, page.inner_text("body")[:300]
-
-
 def _ready_for_offline(page, url):
     """Visit the scan page until the worker controls it and has kept it, and the badge check is ready."""
     page.goto(url)
@@ -128,7 +117,7 @@ def test_booth_offline_queue_refusals_and_exactly_once_upload(app, make, browser
     errors = []
     context = _context(browser, live_server)
     page = _open(context, errors)
-    _sign_in(page, world["staff_email"])
+    sign_in(page, world["staff_email"])
     _ready_for_offline(page, "/portal/scan")
 
     context.set_offline(True)
@@ -227,7 +216,7 @@ def test_checkin_offline_wedge_forged_refused_then_synced(app, make, browser, li
     errors = []
     context = _context(browser, live_server)
     page = _open(context, errors)
-    _sign_in(page, world["onsite_email"])
+    sign_in(page, world["onsite_email"])
     url = f"/org/editions/{world['edition_id']}/checkin"
     _ready_for_offline(page, url)
     assert page.is_visible("#scan-counters")
@@ -282,7 +271,7 @@ def test_camera_reads_a_real_badge_with_chromiums_fake_camera(app, make, browser
         context = _context(camera_browser, live_server)
         context.grant_permissions(["camera"])
         page = _open(context, errors)
-        _sign_in(page, world["staff_email"])
+        sign_in(page, world["staff_email"])
         page.goto("/portal/scan")
         page.wait_for_selector("#scan-form[data-offline-check=ready]")
         page.click("#scan-start")  # unlocks sound and starts the camera
@@ -315,7 +304,7 @@ def test_phone_screens_in_both_languages(app, make, browser, live_server, shots,
                              ("checkin", world["onsite_email"], f"/org/editions/{world['edition_id']}/checkin")):
         context = _context(browser, live_server, locale)
         page = _open(context, errors)
-        _sign_in(page, email, language)
+        sign_in(page, email, language)
         _ready_for_offline(page, url)
         if role == "booth":
             context.set_offline(True)

@@ -83,14 +83,15 @@ def world(make) -> World:
     old_walk_up = registered(make, last, "2025-06-11T02:00Z", "public")  # D+1
     db.session.flush()
 
-    # Exhibitors: three take part (one with no lead yet), a prospect does not (its lead still counts as a lead).
+    # Exhibitors: three take part (one with no lead yet), a fourth does not any more: its deal cooled back to
+    # negotiating after its staff scanned (its lead still counts as a lead).
     def exhibitor(edition, name, status, stand):
         return exhibitor_services.add_exhibitor(scope, edition, name, hall="1", stand=stand, status=status)
 
     alpha = exhibitor(this, "Alpha Furniture Ltd.", "contracted", "A01")
     huamei = exhibitor(this, "北京华美家具有限公司", "paid", "B02")
     exhibitor(this, "Gamma Lighting", "exhibited", "C03")
-    prospect = exhibitor(this, "Delta Prospect", "prospect", "")
+    prospect = exhibitor(this, "Delta Prospect", "contracted", "")
     alpha_last = exhibitor(last, "Alpha Furniture Ltd.", "exhibited", "A01")
     staff = {e: make.user("booth_staff", exhibitor=e) for e in (alpha, huamei, prospect, alpha_last)}
     lead(staff[alpha], r1, "2026-06-10T03:00Z")
@@ -98,6 +99,7 @@ def world(make) -> World:
     lead(staff[alpha], r3, "2026-06-11T03:20Z")
     lead(staff[huamei], r1, "2026-06-11T06:00Z")
     lead(staff[prospect], r4, "2026-06-11T07:00Z")
+    exhibitor_services.set_status(prospect, "negotiating")
     lead(staff[alpha_last], old_walk_up, "2025-06-11T03:00Z")  # last year's: not this year's
 
     # The gates, in Shenzhen time: D-0 09:30 North, 09:45 South; D+1 07:30 North, 10:10 North, 10:20 no gate.
