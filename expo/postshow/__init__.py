@@ -34,7 +34,8 @@ MODULE = Module(
     machines=("expo.postshow.models:REBOOKING_STATUS", "expo.postshow.models:DECLINE_REASON"),
     tasks=("expo.postshow.rebooking_tasks",
            "expo.postshow.prediction_tasks",  # predictions
-           "expo.postshow.aggregates"),  # analytics: the pre-aggregated figures
+           "expo.postshow.aggregates",  # analytics: the pre-aggregated figures
+           "expo.postshow.roi_tasks"),  # the exhibitors' ROI reports
     beat={"rebooking-expire-offers": {"task": "expo.postshow.rebooking_tasks.expire_rebooking_offers",
                                       "schedule": 900.0},
           "analytics-refresh": {"task": "expo.postshow.aggregates.refresh_analytics", "schedule": 600.0}},  # analytics
@@ -62,8 +63,9 @@ MODULE = Module(
     audit_actions={"rebooking.offered": _l("Rebooking offer made"), "rebooking.resent": _l("Rebooking offer mailed again"),
                    "rebookingoffer.status": _l("Rebooking offer changed"),
                    "customer_values.weights": _l("Customer value weights set"),
-                   "customer_values.reset": _l("Customer value weights reset to the defaults")},
-    audit_fields={"deadline_on": _l("Deadline"), "mailed_to": _l("Mailed to")},
+                   "customer_values.reset": _l("Customer value weights reset to the defaults"),
+                   "roi_report.mailed": _l("Exhibitors' ROI reports mailed")},
+    audit_fields={"deadline_on": _l("Deadline"), "mailed_to": _l("Mailed to"), "mails": _l("Mails")},
     audit_objects={"rebooking_offers": _l("Rebooking offer"),
                    "customer_value_settings": _l("Customer value weights")},
     activity_kinds={

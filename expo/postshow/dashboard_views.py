@@ -1,7 +1,7 @@
 """The exhibitor's own dashboard in the portal: the page, and its figures as JSON (refreshed during the show)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..core.auth import require
 from ..core.registry import registry
 from ..core.permissions import has_permission
-from . import ANSWER_REBOOKING, VIEW_EXHIBITOR_DASHBOARD, rebooking
+from . import ANSWER_REBOOKING, VIEW_EXHIBITOR_DASHBOARD, rebooking, roi_report
 from .exhibitor_dashboard import NONE, OTHER, exhibitor_dashboard
 
 bp = Blueprint("exhibitor_dashboard", __name__)
@@ -70,3 +70,13 @@ def dashboard_json():
     for dimension in data["profile"]["dimensions"]:
         dimension["label"] = _label(dimension)
     return {**data, "charts": dashboard_charts(data)}
+
+
+@bp.route("/portal/roi-report.pdf")
+@require(VIEW_EXHIBITOR_DASHBOARD, exhibitor=True)
+def roi_report_pdf():
+    """The exhibitor's ROI report (the PDF mailed after the show), in the reader's language, at any time."""
+    exhibitor = current_user.exhibitor
+    data = roi_report.roi_pdf(exhibitor, locale=str(get_locale() or "en"))
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{roi_report.filename(exhibitor)}"'})

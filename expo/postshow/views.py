@@ -1,7 +1,7 @@
 """Post-show: the edition report, the edition dashboard (a panel on core's edition page) and its JSON."""
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -11,7 +11,7 @@ from ..core.auth import current_scope, edition_scoped, require
 from ..core.permissions import has_permission
 from ..core.registry import registry
 from ..exhibitors.models import PARTICIPATING_STATUSES
-from . import VIEW_REPORTS, aggregates, services
+from . import SEND_REBOOKING_OFFERS, VIEW_REPORTS, aggregates, rebooking, roi_report, services
 
 bp = edition_scoped(Blueprint("postshow", __name__))
 
@@ -119,4 +119,24 @@ def report_charts(report) -> dict:
 @require(VIEW_REPORTS, organizer=True)
 def report():
     report = services.edition_report(current_scope(), g.edition)
-    return render_template("postshow/report.html", report=report, chart_specs=report_charts(report))
+    return render_template("postshow/report.html", report=report, chart_specs=report_charts(report),
+                           roi_mailed_at=roi_report.mailed_at(g.edition),
+                           show_over=rebooking.edition_today(g.edition) > g.edition.ends_on,
+                           can_mail_roi=has_permission(current_user, SEND_REBOOKING_OFFERS))
+
+
+@bp.route("/org/editions/<int:edition_id>/report/roi-reports", methods=["POST"])
+@require(SEND_REBOOKING_OFFERS, organizer=True)
+def mail_roi_reports():
+    """Mail every exhibitor its ROI report (a Celery task renders and queues them): once, after the show."""
+    edition = g.edition
+    if rebooking.edition_today(edition) <= edition.ends_on:
+        flash(_("The reports go out once the show has ended."), "error")
+    elif roi_report.mailed_at(edition) is not None:
+        flash(_("The ROI reports of this edition were mailed already."), "error")
+    else:
+        from .roi_tasks import mail_roi_reports as task
+
+        task.delay(edition.id, current_user.id)
+        flash(_("The exhibitors' ROI reports are being prepared and mailed."), "success")
+    return redirect(url_for("postshow.report", edition_id=edition.id))

@@ -82,6 +82,11 @@ def _register(path: Path) -> str:
     return name
 
 
+def register_font(path: Path) -> str:
+    """The reportlab name of a TrueType font (``cjk_font_paths``), for other PDFs than badges (reports)."""
+    return _register(path)
+
+
 def badge_code(registration) -> str:
     """The registration's current code, signed with its edition's key (older serials are revoked)."""
     edition = registration.edition

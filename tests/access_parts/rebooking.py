@@ -31,6 +31,7 @@ EXPECTED: dict = {
     ("rebooking.portal_offer", "POST"):        ("login",  "403",    "403",    "403",    "403",    "403",    PORTAL_OFFER, "403"),
     ("exhibitor_dashboard.dashboard", "GET"):  ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "403"),
     ("exhibitor_dashboard.dashboard_json", "GET"): ("login", "403", "403",    "403",    "403",    "403",    "200",     "403"),
+    ("exhibitor_dashboard.roi_report_pdf", "GET"): ("login", "403", "403",    "403",    "403",    "403",    "200",     "403"),
 }
 # fmt: on
 
