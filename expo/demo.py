@@ -49,7 +49,9 @@ def generate(*, visitors: int = 1000, exhibitors: int = 30, editions: int = 2, s
 
 
 def load_demo(visitors: int = 1000) -> dict:
-    return generate(visitors=visitors, exhibitors=30, editions=2)
+    """The demo of ``make run``: four editions of the show (three closed, one live), enough history for the
+    lifecycle's steady customers and for the predictions' backtest over two editions."""
+    return generate(visitors=visitors, exhibitors=30, editions=4)
 
 
 def sign_in_help(base: str, accounts: dict | None) -> str:

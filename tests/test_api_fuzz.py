@@ -111,7 +111,7 @@ def world(app) -> World:
 
 
 def _doctor(body, rnd, world: World, *, real_codes: bool) -> str | None:
-    """Real badge codes in about half of the scans (and at times the live edition in a check-in), a hostile
+    """Real badge codes in about half of the scans (and at times a real edition or none), a hostile
     value in one in ten; then the token to send: mostly one whose role fits the first scan's kind.
 
     ``rnd`` is seeded from the generated case: the same case is doctored the same way every run (and while
@@ -125,7 +125,7 @@ def _doctor(body, rnd, world: World, *, real_codes: bool) -> str | None:
             item["code"] = rnd.choice(world.codes if rnd.random() < 0.6 else world.odd_codes)
             if rnd.random() < 0.5:  # a fresh scan, not a replay of a client_scan_id this user sent before
                 item["client_scan_id"] = str(uuid.UUID(int=rnd.getrandbits(128), version=4))
-            if item.get("kind") == "checkin" and rnd.random() < 0.5:
+            if rnd.random() < 0.5:  # at times the live edition (or none): a generated id is rarely a real one
                 item["edition_id"] = rnd.choice([None, *world.edition_ids])
         if rnd.random() < 0.1:
             name = rnd.choice(sorted(HOSTILE))

@@ -4,7 +4,7 @@ Outcomes and the column order are those of tests/test_access.py: anonymous, owne
 exhibitor admin, booth staff. ``build(t)`` makes the rows this part's URLs need for the tenant ``t`` (a
 tests.conftest Factory tenant: t.edition, t.exhibitor, t.users[role], ...) and returns their ids by URL parameter.
 
-Rebooking: sales see offers and answers, owner and manager make them (POST); the exhibitor admin answers the
+With them, the exhibitors' ROI reports (the PDF in the portal, the organizer's mailing). Rebooking: sales see offers and answers, owner and manager make them (POST); the exhibitor admin answers the
 company's offer in the portal and reads the exhibitor dashboard; booth staff do neither. A POST without a form
 (the walk's) re-shows the organizer's form (200) or comes back to the offer with a message.
 """
@@ -14,9 +14,10 @@ from datetime import timedelta
 
 ID_PARAMS: set[str] = {"offer_id"}  # this part's URL parameters that name one organizer's row
 # The endpoints with an id in their URL (tests/test_access.py ENDPOINTS_WITH_IDS must hold them).
-ENDPOINTS_WITH_IDS = {"rebooking.offers", "rebooking.offer", "rebooking.portal_offer"}
+ENDPOINTS_WITH_IDS = {"rebooking.offers", "rebooking.offer", "rebooking.portal_offer", "postshow.mail_roi_reports"}
 
 OFFER = "->/org/editions/{edition_id}/rebooking/{offer_id}"
+REPORT = "->/org/editions/{edition_id}/report"  # the ROI reports' button: before the show's end, a message
 PORTAL_OFFER = "->/portal/rebooking/{offer_id}"
 
 # fmt: off
@@ -32,6 +33,7 @@ EXPECTED: dict = {
     ("exhibitor_dashboard.dashboard", "GET"):  ("login",  "403",    "403",    "403",    "403",    "403",    "200",     "403"),
     ("exhibitor_dashboard.dashboard_json", "GET"): ("login", "403", "403",    "403",    "403",    "403",    "200",     "403"),
     ("exhibitor_dashboard.roi_report_pdf", "GET"): ("login", "403", "403",    "403",    "403",    "403",    "200",     "403"),
+    ("postshow.mail_roi_reports", "POST"):     ("login",  REPORT,   REPORT,   "403",    "403",    "403",    "403",     "403"),
 }
 # fmt: on
 
