@@ -33,7 +33,7 @@ from ..core.scoping import Scope, scoped
 from ..core.services import ServiceError, audit
 from ..exhibitors.models import PARTICIPATING_STATUSES, Exhibitor
 from ..extensions import db
-from ..visitors.badges import cjk_font_paths, register_font
+from ..visitors.services import pdf_fonts
 from .exhibitor_dashboard import OTHER, _show_lead_counts, exhibitor_dashboard
 
 MAILED = "roi_report.mailed"  # the audit action that records an edition's sending
@@ -105,7 +105,7 @@ def _number(value, suffix: str = "") -> str:
 
 def roi_pdf(exhibitor: Exhibitor, *, locale: str = "en", now: datetime | None = None) -> bytes:
     """The exhibitor's ROI report as a PDF in ``locale`` (zh_CN or en), A4."""
-    regular, bold = (register_font(path) for path in cjk_font_paths())
+    regular, bold = pdf_fonts()
     with force_locale(locale):
         data = roi_figures(exhibitor, locale=locale, now=now)
         s = _styles(regular, bold)

@@ -30,6 +30,7 @@ from ..extensions import db
 from . import invitations, policy, privacy, rules, tasks
 from .badge_layouts import face_for, layouts_for  # noqa: F401  (the on-site print queue renders desk badges)
 from .badges import DEFAULT_FORMAT, FORMATS, badge_code, badges_pdf  # noqa: F401  (idem)
+from .badges import cjk_font_paths, register_font
 from .imports import VISITOR_FIELDS, find_registrations  # noqa: F401  (the visitor of a lead or check-in import row)
 
 # The list and the identity rules live in their own files; callers import them from here.
@@ -475,3 +476,10 @@ def visible_to_exhibitor(registration: Registration) -> dict:
     return {"name": registration.visitor_name, "company": registration.visitor_company,
             "job_title": registration.visitor_job_title, "country": person.country, "email": person.email,
             "phone": registration.visitor_phone, "category": registration.category, "shared": True}
+
+
+def pdf_fonts() -> tuple[str, str]:
+    """The reportlab names of the badges' Chinese regular and bold fonts, registered on first use: for the PDFs of
+    the modules above (the exhibitors' ROI reports)."""
+    regular, bold = cjk_font_paths()
+    return register_font(regular), register_font(bold)
