@@ -192,16 +192,21 @@ def mailed_at(edition: Edition) -> datetime | None:
         .order_by(AuditEntry.at).limit(1))
 
 
-def mail_reports(edition: Edition, *, actor_id: int | None = None, now: datetime | None = None) -> list[int]:
-    """Queue each participating exhibitor's report to its active admins (their language), once per edition and
-    only once the show has ended. Returns the queued mails' ids (the caller commits, then delivers them)."""
-    now = now or datetime.now(timezone.utc)
+def check_mailable(edition: Edition, *, now: datetime | None = None) -> None:
+    """A ServiceError unless the edition's reports may go out now: once the show has ended, once per edition."""
     from .rebooking import edition_today
 
     if edition_today(edition, now) <= edition.ends_on:
         raise ServiceError(_l("The reports go out once the show has ended."))
     if mailed_at(edition) is not None:
         raise ServiceError(_l("The ROI reports of this edition were mailed already."))
+
+
+def mail_reports(edition: Edition, *, actor_id: int | None = None, now: datetime | None = None) -> list[int]:
+    """Queue each participating exhibitor's report to its active admins (their language), once per edition and
+    only once the show has ended. Returns the queued mails' ids (the caller commits, then delivers them)."""
+    now = now or datetime.now(timezone.utc)
+    check_mailable(edition, now=now)
     scope = Scope(edition.organizer_id)
     exhibitors = list(db.session.scalars(scoped(Exhibitor, scope).where(
         Exhibitor.edition_id == edition.id, Exhibitor.status.in_(PARTICIPATING_STATUSES)).order_by(Exhibitor.id)))

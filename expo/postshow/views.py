@@ -10,6 +10,7 @@ from werkzeug.routing import BuildError
 from ..core.auth import current_scope, edition_scoped, require
 from ..core.permissions import has_permission
 from ..core.registry import registry
+from ..core.services import ServiceError
 from ..exhibitors.models import PARTICIPATING_STATUSES
 from . import SEND_REBOOKING_OFFERS, VIEW_REPORTS, aggregates, rebooking, roi_report, services
 
@@ -130,10 +131,10 @@ def report():
 def mail_roi_reports():
     """Mail every exhibitor its ROI report (a Celery task renders and queues them): once, after the show."""
     edition = g.edition
-    if rebooking.edition_today(edition) <= edition.ends_on:
-        flash(_("The reports go out once the show has ended."), "error")
-    elif roi_report.mailed_at(edition) is not None:
-        flash(_("The ROI reports of this edition were mailed already."), "error")
+    try:
+        roi_report.check_mailable(edition)
+    except ServiceError as error:
+        flash(str(error), "error")
     else:
         from .roi_tasks import mail_roi_reports as task
 
